@@ -1,0 +1,104 @@
+// RFC 9457 problem details for every error a service returns: validation errors list their
+// fields, client errors keep their message, server errors hide theirs behind the request id.
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+export interface FieldError {
+  /** Where the field is: body, querystring, params or headers. */
+  in: string
+  /** JSON pointer to the field within that location, e.g. /url. */
+  pointer: string
+  message: string
+}
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail?: string
+  instance?: string
+  code?: string
+  errors?: FieldError[]
+  [extension: string]: unknown
+}
+
+/** A problem type URI from an error code: SHORTENER_ALIAS_TAKEN → urn:shortfeed:problem:shortener-alias-taken. */
+export function problemType (code: string | undefined): string {
+  return code ? `urn:shortfeed:problem:${code.toLowerCase().replaceAll('_', '-')}` : 'about:blank'
+}
+
+interface AjvLikeError { instancePath: string, message?: string, keyword: string, params: Record<string, unknown> }
+
+export function fieldErrors (context: string, errors: AjvLikeError[]): FieldError[] {
+  return errors.map((e) => {
+    let pointer = e.instancePath
+    if (e.keyword === 'required') pointer = `${pointer}/${String(e.params['missingProperty'])}`
+    if (e.keyword === 'additionalProperties') pointer = `${pointer}/${String(e.params['additionalProperty'])}`
+    let message = e.message ?? 'is invalid'
+    if (e.keyword === 'required') message = 'is required'
+    if (e.keyword === 'additionalProperties') message = 'is not allowed'
+    return { in: context, pointer: pointer === '' ? '/' : pointer, message }
+  })
+}
+
+export function sendProblem (reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem))
+}
+
+function instanceOf (request: FastifyRequest): string {
+  const path = request.url.split('?')[0] ?? '/'
+  return path.length > 512 ? `${path.slice(0, 512)}…` : path
+}
+
+export function toProblem (error: FastifyError & { retryAfterSeconds?: number }, request: FastifyRequest): Problem {
+  if (error.validation) {
+    const context = error.validationContext ?? 'request'
+    const errors = fieldErrors(context, error.validation as AjvLikeError[])
+    return {
+      type: problemType('VALIDATION_FAILED'),
+      title: 'Request validation failed',
+      status: 400,
+      detail: errors.map((e) => `${e.in}${e.pointer === '/' ? '' : e.pointer} ${e.message}`).join('; '),
+      instance: instanceOf(request),
+      code: 'VALIDATION_FAILED',
+      errors
+    }
+  }
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode <= 599 ? error.statusCode : 500
+  const title = STATUS_CODES[status] ?? 'Error'
+  if (status >= 500 && status !== 503) {
+    return { type: 'about:blank', title, status, detail: `An unexpected error occurred (request ${request.id}).`, instance: instanceOf(request) }
+  }
+  return {
+    type: problemType(error.code),
+    title,
+    status,
+    detail: error.message,
+    instance: instanceOf(request),
+    ...(error.code ? { code: error.code } : {})
+  }
+}
+
+export default fp(async function problemDetails (app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError & { retryAfterSeconds?: number }, request, reply) => {
+    const problem = toProblem(error, request)
+    if (problem.status >= 500) {
+      request.log.error({ err: error }, 'request failed')
+    } else {
+      request.log.info({ code: problem.code, status: problem.status }, problem.detail)
+    }
+    if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds))
+    return sendProblem(reply, problem)
+  })
+
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, {
+    type: 'about:blank',
+    title: 'Not Found',
+    status: 404,
+    detail: `No route for ${request.method} ${instanceOf(request)}`,
+    instance: instanceOf(request)
+  }))
+}, { name: 'problem-details', fastify: '5.x' })

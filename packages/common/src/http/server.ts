@@ -1,0 +1,98 @@
+// The Fastify factory every service builds on (so a service is buildApp(config), testable with
+// inject) and runService, the tiny main: validate the environment, build, listen, and close
+// gracefully on signals.
+import { randomUUID } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import closeWithGrace from 'close-with-grace'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Static, TObject, TProperties } from 'typebox'
+import { ConfigError, loadConfig } from '../config.ts'
+import { loggerOptions } from '../logger.ts'
+import { shutdownTelemetry } from '../telemetry.ts'
+import health from './health.ts'
+import problemDetails from './problem.ts'
+
+export interface ServerConfig {
+  NODE_ENV: string
+  LOG_LEVEL: string
+  LOG_PRETTY?: boolean | undefined
+}
+
+export interface ServerOptions {
+  service: string
+  /** Version shown in the OpenAPI document. */
+  version?: string
+  config: ServerConfig
+  /** Largest accepted request body; the APIs here take small JSON documents. */
+  bodyLimit?: number
+  /** Log paths to redact beyond credentials (e.g. a service's secret config names). */
+  redact?: string[]
+  /** Set for services behind a proxy they trust for X-Forwarded-For. */
+  trustProxy?: boolean | string | string[]
+}
+
+export async function createServer (options: ServerOptions) {
+  const app = Fastify({
+    logger: loggerOptions({
+      service: options.service,
+      level: options.config.LOG_LEVEL,
+      nodeEnv: options.config.NODE_ENV,
+      pretty: options.config.LOG_PRETTY,
+      redact: options.redact ?? []
+    }),
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'request_id',
+    genReqId: () => randomUUID(),
+    bodyLimit: options.bodyLimit ?? 16 * 1024,
+    trustProxy: options.trustProxy ?? false,
+    // Slow clients must not hold sockets forever (slowloris).
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `Shortfeed ${options.service}`, version: options.version ?? '0.1.0' }
+    }
+  })
+  await app.register(problemDetails)
+  await app.register(health)
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  return app
+}
+
+export interface RunServiceOptions<P extends TProperties> {
+  service: string
+  schema: TObject<P>
+  build: (config: Static<TObject<P>>) => Promise<FastifyInstance>
+  env?: Record<string, string | undefined>
+}
+
+/**
+ * Starts a service: a bad environment stops the process with a message naming every bad
+ * variable (exit code 78, EX_CONFIG); SIGINT/SIGTERM drain HTTP, then close consumers,
+ * producers and pools (Fastify onClose hooks, last registered first), then flush telemetry.
+ */
+export async function runService<P extends TProperties> (options: RunServiceOptions<P>): Promise<FastifyInstance> {
+  let config: Static<TObject<P>>
+  try {
+    config = loadConfig(options.service, options.schema, options.env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`${err.message}\n`)
+    process.exit(78)
+  }
+  const settings = config as unknown as { PORT: number, HOST: string, SHUTDOWN_GRACE_MS: number }
+  const app = await options.build(config)
+  closeWithGrace({ delay: settings.SHUTDOWN_GRACE_MS, logger: app.log }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'closing after an uncaught error')
+    else app.log.info({ signal }, 'shutting down gracefully')
+    await app.close()
+    await shutdownTelemetry()
+  })
+  await app.listen({ port: settings.PORT, host: settings.HOST })
+  return app
+}

@@ -1,0 +1,37 @@
+// kafkajs behind one small module, so that replacing the client is one file's work.
+import { Kafka, logLevel, type logCreator } from 'kafkajs'
+import type { Logger } from 'pino'
+
+export interface KafkaOptions {
+  clientId: string
+  /** Comma-separated host:port list, as KAFKA_BROKERS holds it. */
+  brokers: string
+  logger?: Logger
+}
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug'
+}
+
+function pinoLogCreator (logger: Logger): logCreator {
+  const child = logger.child({ component: 'kafkajs' })
+  return () => ({ level, log }) => {
+    const { message, ...extra } = log
+    child[levels[level] ?? 'info'](extra, message)
+  }
+}
+
+export function createKafka (options: KafkaOptions): Kafka {
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers.split(',').map((b) => b.trim()),
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
+    logLevel: logLevel.WARN,
+    ...(options.logger ? { logCreator: pinoLogCreator(options.logger) } : {})
+  })
+}

@@ -1,0 +1,135 @@
+// Runs an idempotent handler over a consumer group with at-least-once delivery: an offset is
+// committed only after the handler succeeded or the message was parked in <topic>.dlq. A
+// failing message is retried with backoff; one that keeps failing (or cannot be an event at
+// all) goes to the dead-letter topic with the error in headers, and the partition moves on.
+import { context, propagation, trace } from '@opentelemetry/api'
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs'
+import type { Logger } from 'pino'
+import { backoffDelay, sleep, type BackoffOptions } from '../retry.ts'
+import { decodeEvent, MalformedEventError, type EventEnvelope } from './envelope.ts'
+import { deadLetterTopic } from './events.ts'
+import type { EventProducer } from './producer.ts'
+
+export interface MessageMeta {
+  topic: string
+  partition: number
+  offset: string
+  key: string | null
+  headers: Record<string, string>
+}
+
+export type EventHandler = (event: EventEnvelope, meta: MessageMeta) => Promise<void>
+
+export interface EventConsumerOptions {
+  kafka: Kafka
+  groupId: string
+  topics: string[]
+  handle: EventHandler
+  /** Producer used to park failed messages; the service's own producer is fine. */
+  deadLetters: EventProducer
+  logger: Logger
+  /** Attempts per message before it is dead-lettered. */
+  attempts?: number
+  backoff?: BackoffOptions
+  fromBeginning?: boolean
+  partitionsConsumedConcurrently?: number
+}
+
+export interface EventConsumer {
+  /** Stops fetching, lets the in-flight message finish (or abandons its retries uncommitted) and leaves the group. */
+  stop: () => Promise<void>
+}
+
+export const DeadLetterHeaders = {
+  error: 'x-dlq-error',
+  errorName: 'x-dlq-error-name',
+  attempts: 'x-dlq-attempts',
+  originalTopic: 'x-dlq-original-topic',
+  originalPartition: 'x-dlq-original-partition',
+  originalOffset: 'x-dlq-original-offset',
+  failedAt: 'x-dlq-failed-at'
+} as const
+
+export function headersToStrings (headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString()
+  }
+  return out
+}
+
+export async function startEventConsumer (options: EventConsumerOptions): Promise<EventConsumer> {
+  const attempts = options.attempts ?? 5
+  const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 }
+  const log = options.logger.child({ component: 'consumer', groupId: options.groupId })
+  const stopping = new AbortController()
+  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false })
+
+  async function parkInDeadLetters (topic: string, partition: number, message: KafkaMessage, err: Error, attempt: number) {
+    log.error({ err, topic, partition, offset: message.offset, attempt }, 'message dead-lettered')
+    // Throwing here (DLQ unreachable) leaves the offset uncommitted: the message is retried
+    // later rather than lost.
+    await options.deadLetters.sendRaw(deadLetterTopic(topic), [{
+      key: message.key,
+      value: message.value,
+      headers: {
+        ...message.headers,
+        [DeadLetterHeaders.error]: err.message.slice(0, 1_000),
+        [DeadLetterHeaders.errorName]: err.name,
+        [DeadLetterHeaders.attempts]: String(attempt),
+        [DeadLetterHeaders.originalTopic]: topic,
+        [DeadLetterHeaders.originalPartition]: String(partition),
+        [DeadLetterHeaders.originalOffset]: message.offset,
+        [DeadLetterHeaders.failedAt]: new Date().toISOString()
+      }
+    }])
+  }
+
+  async function handleWithRetries (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>) {
+    const headers = headersToStrings(message.headers)
+    let event: EventEnvelope
+    try {
+      event = decodeEvent(message.value)
+    } catch (err) {
+      await parkInDeadLetters(topic, partition, message, err as Error, 1)
+      return
+    }
+    const meta: MessageMeta = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await options.handle(event, meta)
+        return
+      } catch (err) {
+        if (err instanceof MalformedEventError || attempt >= attempts) {
+          await parkInDeadLetters(topic, partition, message, err as Error, attempt)
+          return
+        }
+        log.warn({ err, topic, partition, offset: message.offset, attempt }, 'handler failed, retrying')
+        // Aborted by stop(): the rejection leaves the offset uncommitted for the next owner.
+        await sleep(backoffDelay(attempt, backoff), stopping.signal)
+        await heartbeat()
+      }
+    }
+  }
+
+  await consumer.connect()
+  await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
+  await consumer.run({
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+    eachMessage: async ({ topic, partition, message, heartbeat }) => {
+      // The kafkajs instrumentation already made a consumer span from the headers; without it
+      // (telemetry off) continue the producer's trace ourselves.
+      const parent = trace.getActiveSpan()
+        ? context.active()
+        : propagation.extract(context.active(), headersToStrings(message.headers))
+      await context.with(parent, () => handleWithRetries(topic, partition, message, heartbeat))
+    }
+  })
+  return {
+    async stop () {
+      stopping.abort(new Error('consumer stopping'))
+      await consumer.disconnect()
+    }
+  }
+}

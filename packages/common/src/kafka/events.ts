@@ -1,0 +1,62 @@
+// The event contracts between services: topic names, partition keys and data schemas, as the
+// design's "Events (Kafka)" table states them. Producers and consumers both import from here.
+import { Type, type Static } from 'typebox'
+
+export const Topics = {
+  urlClicked: 'url.clicked',
+  urlMilestone: 'url.milestone',
+  postCreated: 'post.created',
+  userFollowed: 'user.followed',
+  userUnfollowed: 'user.unfollowed'
+} as const
+
+export type Topic = typeof Topics[keyof typeof Topics]
+
+export const allTopics: Topic[] = Object.values(Topics)
+
+/** Where a message goes after it keeps failing. */
+export function deadLetterTopic (topic: string): string {
+  return `${topic}.dlq`
+}
+
+const Timestamp = Type.String({ format: 'date-time' })
+const Id = Type.String({ minLength: 1, maxLength: 64 })
+
+export const UrlClickedData = Type.Object({
+  code: Type.String({ minLength: 1, maxLength: 32 }),
+  at: Timestamp,
+  referrer: Type.Optional(Type.String({ maxLength: 2048 })),
+  userAgent: Type.Optional(Type.String({ maxLength: 1024 }))
+})
+export type UrlClickedData = Static<typeof UrlClickedData>
+
+export const UrlMilestoneData = Type.Object({
+  code: Type.String({ minLength: 1, maxLength: 32 }),
+  ownerId: Id,
+  clicks: Type.Integer({ minimum: 1 })
+})
+export type UrlMilestoneData = Static<typeof UrlMilestoneData>
+
+export const PostCreatedData = Type.Object({
+  postId: Id,
+  authorId: Id,
+  text: Type.String({ minLength: 1, maxLength: 280 }),
+  createdAt: Timestamp
+})
+export type PostCreatedData = Static<typeof PostCreatedData>
+
+export const FollowData = Type.Object({
+  followerId: Id,
+  followeeId: Id,
+  at: Timestamp
+})
+export type FollowData = Static<typeof FollowData>
+
+/** Data schema per topic, so a consumer can validate before it acts. */
+export const EventDataSchemas = {
+  [Topics.urlClicked]: UrlClickedData,
+  [Topics.urlMilestone]: UrlMilestoneData,
+  [Topics.postCreated]: PostCreatedData,
+  [Topics.userFollowed]: FollowData,
+  [Topics.userUnfollowed]: FollowData
+} as const

@@ -1,0 +1,30 @@
+// A pg Pool with the timeouts pg leaves unset: connecting never waits forever and no statement
+// holds a connection longer than the configured limit.
+import pg from 'pg'
+
+export interface PostgresOptions {
+  connectionString: string
+  applicationName: string
+  max?: number
+  connectTimeoutMs?: number
+  statementTimeoutMs?: number
+}
+
+export function createPostgresPool (options: PostgresOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    application_name: options.applicationName,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 30_000
+  })
+  // An idle client losing its connection (server restart) emits on the pool; unhandled, that
+  // would crash the process. The next checkout simply opens a new connection.
+  pool.on('error', () => {})
+  return pool
+}
+
+export async function pingPostgres (pool: pg.Pool): Promise<void> {
+  await pool.query('SELECT 1')
+}

@@ -1,0 +1,15 @@
+// Preload for every service: `node --import @shortfeed/common/register-telemetry src/server.ts`.
+// It must run before the app imports pg, ioredis, kafkajs or fastify so that the ESM hook can
+// patch them; settings come from the standard OTEL_* variables.
+import { register } from 'node:module'
+
+if (process.env['OTEL_SDK_DISABLED'] !== 'true') {
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url)
+  const { startTelemetry, shutdownTelemetry } = await import('./telemetry.ts')
+  startTelemetry({
+    serviceName: process.env['OTEL_SERVICE_NAME'] ?? process.env['SERVICE_NAME'] ?? 'shortfeed',
+    otlpEndpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT']
+  })
+  // Graceful shutdown calls shutdownTelemetry last; this covers a process that simply ends.
+  process.once('beforeExit', () => { void shutdownTelemetry() })
+}

@@ -1,0 +1,68 @@
+// OpenTelemetry bootstrap: only the instrumentations Shortfeed needs (full auto-instrumentation
+// costs most of a hot path's throughput), OTLP export only when an endpoint is configured.
+import { FastifyOtelInstrumentation } from '@fastify/otel'
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs'
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace'
+
+export interface TelemetryOptions {
+  serviceName: string
+  /** OTLP/HTTP base URL (e.g. http://otel-collector:4318). Without it nothing is exported. */
+  otlpEndpoint?: string | undefined
+  /** Extra processors, e.g. an in-memory exporter in tests. */
+  spanProcessors?: SpanProcessor[]
+}
+
+export interface Telemetry {
+  shutdown: () => Promise<void>
+}
+
+export function createInstrumentations () {
+  return [
+    new HttpInstrumentation({
+      // Probes and scrapes would drown the traces that matter.
+      ignoreIncomingRequestHook: (req) => req.url?.startsWith('/health/') === true
+    }),
+    new UndiciInstrumentation(),
+    new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route) => route.url.startsWith('/health/') }),
+    new PgInstrumentation({ requireParentSpan: true }),
+    new IORedisInstrumentation({ requireParentSpan: true }),
+    new KafkaJsInstrumentation()
+  ]
+}
+
+let active: Telemetry | undefined
+
+/** Flushes and stops the SDK started for this process, if any (called last in graceful shutdown). */
+export async function shutdownTelemetry (): Promise<void> {
+  const telemetry = active
+  active = undefined
+  await telemetry?.shutdown()
+}
+
+export function startTelemetry (options: TelemetryOptions): Telemetry {
+  const endpoint = options.otlpEndpoint?.replace(/\/$/, '')
+  const spanProcessors = [...(options.spanProcessors ?? [])]
+  if (endpoint) spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) }))
+
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    instrumentations: createInstrumentations(),
+    // Explicit lists: left empty, the SDK would fall back to exporting to localhost:4318.
+    spanProcessors,
+    logRecordProcessors: [],
+    ...(endpoint
+      ? { metricReaders: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: 10_000 })] }
+      : {})
+  })
+  sdk.start()
+  active = { shutdown: () => sdk.shutdown() }
+  return active
+}

@@ -1,0 +1,37 @@
+// What a test file imports to reach real servers: their URLs (started once per run by the
+// global setup, or on demand when a single file runs alone), a fresh database per test, and
+// unique names so tests run in parallel against one set of servers.
+import { randomBytes } from 'node:crypto'
+import { ensureDatabase } from '@shortfeed/infra'
+import { ServerEnv, startTestServers, type TestServers } from './servers.ts'
+
+export type { TestServers } from './servers.ts'
+
+let pending: Promise<TestServers> | undefined
+
+/** The servers for this run; a file run on its own (node --test file.ts) starts its own. */
+export function testServers (): Promise<TestServers> {
+  pending ??= (async () => {
+    const fromEnv = {
+      postgresUrl: process.env[ServerEnv.postgresUrl],
+      redisUrl: process.env[ServerEnv.redisUrl],
+      kafkaBrokers: process.env[ServerEnv.kafkaBrokers]
+    }
+    if (fromEnv.postgresUrl && fromEnv.redisUrl && fromEnv.kafkaBrokers) return fromEnv as TestServers
+    const started = await startTestServers()
+    process.once('beforeExit', () => { void started.stop() })
+    return started.servers
+  })()
+  return pending
+}
+
+/** A short unique name: lowercase letters, digits and underscores (safe as a DB or topic name). */
+export function uniqueName (prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+}
+
+/** A new empty database on the test Postgres; returns its URL. */
+export async function createTestDatabase (prefix = 'test'): Promise<string> {
+  const { postgresUrl } = await testServers()
+  return ensureDatabase(postgresUrl, uniqueName(prefix))
+}
