@@ -15,5 +15,7 @@ export async function globalSetup (): Promise<void> {
 }
 
 export async function globalTeardown (): Promise<void> {
+  const t0 = Date.now()
   await started?.stop()
+  process.stderr.write(`test servers stopped in ${Date.now() - t0} ms\n`)
 }

@@ -63,7 +63,12 @@ export function spawnServer (name: string, command: string, args: string[], opti
     async stop (signal = 'SIGTERM', graceMs = 10_000) {
       if (exitedFlag) return
       try { process.kill(child.pid!, signal) } catch {}
-      const timedOut = await Promise.race([exited.then(() => false), delay(graceMs).then(() => true)])
+      const grace = new AbortController()
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        delay(graceMs, true, { signal: grace.signal }).catch(() => false)
+      ])
+      grace.abort()
       if (timedOut) {
         try { process.kill(child.pid!, 'SIGKILL') } catch {}
         await exited

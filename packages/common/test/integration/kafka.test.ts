@@ -1,0 +1,200 @@
+// The Kafka helpers against a real broker: envelope and headers, trace continuity, retries,
+// the dead-letter topic, and at-least-once redelivery after a stop mid-retry.
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { context, propagation, trace, TraceFlags } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { testServers, uniqueName } from '@shortfeed/test-harness'
+import type { Kafka, KafkaMessage } from 'kafkajs'
+import { pino } from 'pino'
+import { createKafka } from '../../src/kafka/client.ts'
+import { DeadLetterHeaders, headersToStrings, startEventConsumer, type EventConsumer } from '../../src/kafka/consumer.ts'
+import { createEvent, type EventEnvelope } from '../../src/kafka/envelope.ts'
+import { deadLetterTopic } from '../../src/kafka/events.ts'
+import { createEventProducer, type EventProducer } from '../../src/kafka/producer.ts'
+import { ensureTopics } from '../../src/kafka/topics.ts'
+
+const logger = pino({ level: 'silent' })
+let kafka: Kafka
+let producer: EventProducer
+
+/** Collects what arrives on a topic (e.g. a DLQ) with a throwaway consumer group. */
+async function collect (topic: string) {
+  const messages: KafkaMessage[] = []
+  const consumer = kafka.consumer({ groupId: uniqueName('collector') })
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({ eachMessage: async ({ message }) => { messages.push(message) } })
+  after(() => consumer.disconnect())
+  return messages
+}
+
+async function eventually (predicate: () => boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+async function newTopic () {
+  const topic = uniqueName('t').replaceAll('_', '.')
+  await ensureTopics(kafka, [topic], 2)
+  return topic
+}
+
+before(async () => {
+  const servers = await testServers()
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+  kafka = createKafka({ clientId: 'common-kafka-test', brokers: servers.kafkaBrokers, logger })
+  producer = createEventProducer(kafka)
+  await producer.connect()
+})
+
+after(async () => {
+  await producer.disconnect()
+})
+
+describe('event producer and consumer', () => {
+  test('ensureTopics creates the topic and its DLQ, and is idempotent', async () => {
+    const topic = await newTopic()
+    await ensureTopics(kafka, [topic], 2)
+    const admin = kafka.admin()
+    await admin.connect()
+    const topics = await admin.listTopics()
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] })
+    await admin.disconnect()
+    assert.ok(topics.includes(topic) && topics.includes(deadLetterTopic(topic)))
+    assert.equal(meta.topics[0]?.partitions.length, 2)
+  })
+
+  test('when an event is published in a trace, then the consumer gets the envelope, key, headers and the same trace', async () => {
+    const topic = await newTopic()
+    const received: Array<{ event: EventEnvelope, key: string | null, headers: Record<string, string>, traceId: string | undefined }> = []
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId: uniqueName('g'),
+      topics: [topic],
+      deadLetters: producer,
+      logger,
+      handle: async (event, meta) => {
+        received.push({ event, key: meta.key, headers: meta.headers, traceId: trace.getSpanContext(context.active())?.traceId })
+      }
+    })
+    after(() => consumer.stop())
+
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const parent = trace.setSpanContext(context.active(), { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED, isRemote: true })
+    const event = createEvent(topic, { postId: '7', text: 'hello' }, { source: 'test' })
+    await context.with(parent, () => producer.publish(topic, [{ key: 'author-1', event }]))
+
+    await eventually(() => received.length === 1)
+    const got = received[0]!
+    assert.deepEqual(got.event, event)
+    assert.equal(got.key, 'author-1')
+    assert.equal(got.headers['event-id'], event.id)
+    assert.equal(got.headers['event-type'], topic)
+    assert.match(got.headers['traceparent'] ?? '', new RegExp(`^00-${traceId}-`))
+    assert.equal(got.traceId, traceId)
+  })
+
+  test('when a handler fails twice then succeeds, then the event is handled and nothing is dead-lettered', async () => {
+    const topic = await newTopic()
+    const dlq = await collect(deadLetterTopic(topic))
+    let calls = 0
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId: uniqueName('g'),
+      topics: [topic],
+      deadLetters: producer,
+      logger,
+      attempts: 5,
+      backoff: { initialMs: 10, maxMs: 50 },
+      handle: async () => { if (++calls < 3) throw new Error('transient') }
+    })
+    after(() => consumer.stop())
+    await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }])
+    await eventually(() => calls === 3)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    assert.equal(calls, 3)
+    assert.equal(dlq.length, 0)
+  })
+
+  test('when a handler keeps failing, then the message goes to the DLQ with the error and attempts, and the partition moves on', async () => {
+    const topic = await newTopic()
+    const dlq = await collect(deadLetterTopic(topic))
+    const handled: string[] = []
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId: uniqueName('g'),
+      topics: [topic],
+      deadLetters: producer,
+      logger,
+      attempts: 3,
+      backoff: { initialMs: 10, maxMs: 50 },
+      handle: async (event) => {
+        if ((event.data as { poison?: boolean }).poison) throw new TypeError('cannot handle poison')
+        handled.push(event.id)
+      }
+    })
+    after(() => consumer.stop())
+    const poison = createEvent(topic, { poison: true }, { source: 'test' })
+    const fine = createEvent(topic, { poison: false }, { source: 'test' })
+    // Same key, same partition: the good event waits behind the poison one.
+    await producer.publish(topic, [{ key: 'same', event: poison }, { key: 'same', event: fine }])
+
+    await eventually(() => dlq.length === 1 && handled.length === 1)
+    const parked = dlq[0]!
+    const headers = headersToStrings(parked.headers)
+    assert.equal(JSON.parse(String(parked.value)).id, poison.id)
+    assert.equal(String(parked.key), 'same')
+    assert.equal(headers[DeadLetterHeaders.error], 'cannot handle poison')
+    assert.equal(headers[DeadLetterHeaders.errorName], 'TypeError')
+    assert.equal(headers[DeadLetterHeaders.attempts], '3')
+    assert.equal(headers[DeadLetterHeaders.originalTopic], topic)
+    assert.equal(headers['event-id'], poison.id)
+    assert.deepEqual(handled, [fine.id])
+  })
+
+  test('when a message is not an event, then it is dead-lettered at once without calling the handler', async () => {
+    const topic = await newTopic()
+    const dlq = await collect(deadLetterTopic(topic))
+    const handled: string[] = []
+    const consumer = await startEventConsumer({
+      kafka, groupId: uniqueName('g'), topics: [topic], deadLetters: producer, logger, handle: async (e) => { handled.push(e.id) }
+    })
+    after(() => consumer.stop())
+    await producer.sendRaw(topic, [{ key: 'x', value: Buffer.from('not json'), headers: {} }])
+    const good = createEvent(topic, {}, { source: 'test' })
+    await producer.publish(topic, [{ key: 'x', event: good }])
+    await eventually(() => dlq.length === 1 && handled.length === 1)
+    assert.equal(String(dlq[0]!.value), 'not json')
+    assert.equal(headersToStrings(dlq[0]!.headers)[DeadLetterHeaders.errorName], 'MalformedEventError')
+    assert.deepEqual(handled, [good.id])
+  })
+
+  test('when a consumer stops while retrying, then the offset is not committed and the group gets the event again', async () => {
+    const topic = await newTopic()
+    const groupId = uniqueName('g')
+    let firstCalls = 0
+    let first: EventConsumer | undefined = await startEventConsumer({
+      kafka, groupId, topics: [topic], deadLetters: producer, logger, attempts: 100, backoff: { initialMs: 200, maxMs: 200 },
+      handle: async () => { firstCalls++; throw new Error('database down') }
+    })
+    const event = createEvent(topic, {}, { source: 'test' })
+    await producer.publish(topic, [{ key: 'k', event }])
+    await eventually(() => firstCalls >= 1)
+    await first.stop()
+    first = undefined
+
+    const redelivered: string[] = []
+    const second = await startEventConsumer({
+      kafka, groupId, topics: [topic], deadLetters: producer, logger, handle: async (e) => { redelivered.push(e.id) }
+    })
+    after(() => second.stop())
+    await eventually(() => redelivered.length === 1)
+    assert.deepEqual(redelivered, [event.id])
+  })
+})
