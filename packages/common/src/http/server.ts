@@ -52,6 +52,14 @@ export async function createServer (options: ServerOptions) {
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // Graceful drain: Fastify closes idle keep-alive sockets when close() starts, but a socket
+  // busy at that moment would stay open for the whole keep-alive timeout once its response is
+  // sent. Telling the client to close it lets the server finish as soon as the last response
+  // is out.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!app.server.listening) void reply.header('connection', 'close')
+  })
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -1,6 +1,8 @@
 // Publishes event envelopes: JSON values, a partition key per entity, trace context and the
-// event's id and type in headers. Idempotent producer with acks=all so a retried send is not
-// written twice and one key's events keep their order.
+// event's id and type in headers. acks=all and one request in flight, so a retried send cannot
+// overtake an earlier one: one key's events keep their order. kafkajs' idempotent mode is off on
+// purpose: it wants unbounded retries, so a send during a broker outage would never return.
+// A retry may therefore duplicate a message; every consumer dedupes by event id.
 import { context, propagation } from '@opentelemetry/api'
 import { Partitioners, type IHeaders, type Kafka } from 'kafkajs'
 import { encodeEvent, type EventEnvelope } from './envelope.ts'
@@ -27,7 +29,6 @@ export function traceHeaders (): Record<string, string> {
 
 export function createEventProducer (kafka: Kafka): EventProducer {
   const producer = kafka.producer({
-    idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner

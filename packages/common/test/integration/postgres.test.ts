@@ -1,0 +1,53 @@
+// Migrations and the pg pool against a real Postgres.
+import assert from 'node:assert/strict'
+import { after, describe, test } from 'node:test'
+import { createTestDatabase } from '@shortfeed/test-harness'
+import { pino } from 'pino'
+import { migrateDatabase } from '../../src/migrations.ts'
+import { createPostgresPool, pingPostgres } from '../../src/postgres.ts'
+
+const logger = pino({ level: 'silent' })
+const dir = new URL('../fixtures/migrations', import.meta.url).pathname
+
+describe('migrations', () => {
+  test('when migrations run, then the schema exists and a second run applies nothing', async () => {
+    const url = await createTestDatabase('migrate')
+    assert.deepEqual(await migrateDatabase({ databaseUrl: url, dir, logger }), ['0001_notes', '0002_notes_created_at'])
+    assert.deepEqual(await migrateDatabase({ databaseUrl: url, dir, logger }), [])
+    const pool = createPostgresPool({ connectionString: url, applicationName: 'test' })
+    after(() => pool.end())
+    const { rows } = await pool.query(`INSERT INTO notes (body) VALUES ('x') RETURNING id, created_at`)
+    assert.equal(rows.length, 1)
+    assert.ok(rows[0].created_at instanceof Date)
+  })
+
+  test('when several instances migrate at once, then each migration is applied exactly once', async () => {
+    const url = await createTestDatabase('migrate')
+    const results = await Promise.all([1, 2, 3].map(() => migrateDatabase({ databaseUrl: url, dir, logger })))
+    assert.deepEqual(results.flat().sort(), ['0001_notes', '0002_notes_created_at'])
+  })
+
+  test('when migrated down, then the last migration is reverted', async () => {
+    const url = await createTestDatabase('migrate')
+    await migrateDatabase({ databaseUrl: url, dir, logger })
+    assert.deepEqual(await migrateDatabase({ databaseUrl: url, dir, logger, direction: 'down' }), ['0002_notes_created_at'])
+  })
+})
+
+describe('postgres pool', () => {
+  test('when the server is reachable, then ping resolves and statement_timeout is applied', async () => {
+    const url = await createTestDatabase('pool')
+    const pool = createPostgresPool({ connectionString: url, applicationName: 'pool-test', statementTimeoutMs: 200 })
+    after(() => pool.end())
+    await pingPostgres(pool)
+    await assert.rejects(pool.query('SELECT pg_sleep(2)'), /statement timeout/)
+  })
+
+  test('when nothing listens, then a query fails within the connect timeout instead of hanging', async () => {
+    const pool = createPostgresPool({ connectionString: 'postgres://postgres@10.255.255.1:5432/none', applicationName: 'x', connectTimeoutMs: 300 })
+    after(() => pool.end())
+    const started = Date.now()
+    await assert.rejects(pingPostgres(pool))
+    assert.ok(Date.now() - started < 5_000)
+  })
+})

@@ -1,0 +1,98 @@
+// runService as a real process: a bad environment stops it with a message naming the variable;
+// a good one serves, reports readiness of real dependencies, and drains in-flight requests on
+// SIGTERM before exiting.
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { once } from 'node:events'
+import { after, describe, test } from 'node:test'
+import { freePort } from '@shortfeed/infra'
+import { createTestDatabase, testServers } from '@shortfeed/test-harness'
+
+const fixture = new URL('../fixtures/service.ts', import.meta.url).pathname
+
+interface Started { child: ChildProcessWithoutNullStreams, stdout: () => string, stderr: () => string, exit: Promise<number | null> }
+
+function startFixture (env: Record<string, string>): Started {
+  const child = spawn(process.execPath, [fixture], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env } })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+  const exit = once(child, 'exit').then(([code]) => code as number | null)
+  after(() => { child.kill('SIGKILL') })
+  return { child, stdout: () => out, stderr: () => err, exit }
+}
+
+async function waitForOutput (started: Started, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const match = started.stdout().match(pattern)
+    if (match) return match
+    if (Date.now() > deadline || started.child.exitCode !== null) {
+      throw new Error(`no ${pattern} in output.\nstdout: ${started.stdout()}\nstderr: ${started.stderr()}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+async function goodEnv (): Promise<Record<string, string>> {
+  const servers = await testServers()
+  return {
+    DATABASE_URL: await createTestDatabase('fixture'),
+    REDIS_URL: servers.redisUrl,
+    KAFKA_BROKERS: servers.kafkaBrokers,
+    PORT: String(await freePort())
+  }
+}
+
+describe('a service process', () => {
+  test('when a variable is missing or malformed, then it exits with code 78 naming each one', async () => {
+    const started = startFixture({ PORT: 'http', REDIS_URL: 'localhost:6379', KAFKA_BROKERS: 'k:9092' })
+    assert.equal(await started.exit, 78)
+    assert.match(started.stderr(), /Invalid configuration for fixture/)
+    assert.match(started.stderr(), /DATABASE_URL: is required/)
+    assert.match(started.stderr(), /PORT: must be integer \(got "http"\)/)
+    assert.match(started.stderr(), /REDIS_URL: must match pattern/)
+  })
+
+  test('when production runs with the development secret, then it refuses to start', async () => {
+    const started = startFixture({ ...await goodEnv(), NODE_ENV: 'production' })
+    assert.equal(await started.exit, 78)
+    assert.match(started.stderr(), /FIXTURE_SECRET: must be set to a real secret in production/)
+  })
+
+  test('when configured, then it migrates, serves, is ready, and drains an in-flight request on SIGTERM', async () => {
+    const env = await goodEnv()
+    const started = startFixture(env)
+    await waitForOutput(started, /listening/)
+    const base = `http://127.0.0.1:${env['PORT']}`
+
+    const ready = await fetch(`${base}/health/ready`)
+    assert.equal(ready.status, 200)
+    assert.deepEqual(await ready.json(), { status: 'ok', checks: { postgres: 'up', redis: 'up', kafka: 'up' } })
+
+    const inFlight = fetch(`${base}/slow`)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    started.child.kill('SIGTERM')
+    const response = await inFlight
+    assert.equal(response.status, 200)
+    assert.deepEqual(await response.json(), { notes: 0 })
+    const code = await started.exit
+    if (code !== 0) console.log(started.stdout().slice(-3000))
+    assert.equal(code, 0)
+    await assert.rejects(fetch(`${base}/health/live`))
+  })
+
+  test('when Redis is unreachable, then it still starts and readiness names redis as down', async () => {
+    const env = { ...await goodEnv(), REDIS_URL: `redis://127.0.0.1:${await freePort()}` }
+    const started = startFixture(env)
+    await waitForOutput(started, /listening/)
+    const ready = await fetch(`http://127.0.0.1:${env['PORT']}/health/ready`)
+    assert.equal(ready.status, 503)
+    const body = await ready.json() as { checks: Record<string, string> }
+    assert.equal(body.checks['postgres'], 'up')
+    assert.match(body.checks['redis'] ?? '', /^down/)
+    started.child.kill('SIGTERM')
+    assert.equal(await started.exit, 0)
+  })
+})
