@@ -14,7 +14,7 @@ describe('test harness', () => {
     const client = new pg.Client({ connectionString: url })
     await client.connect()
     after(() => client.end())
-    const tables = await client.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`)
+    const tables = await client.query('SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = \'public\'')
     assert.equal(tables.rows[0].n, 0)
     await client.query('CREATE TABLE note (id int PRIMARY KEY, body text NOT NULL)')
     await client.query('INSERT INTO note VALUES ($1, $2)', [1, 'héllo'])

@@ -115,4 +115,3 @@ export async function ensureDatabase (adminUrl: string, name: string): Promise<s
   url.pathname = `/${name}`
   return url.toString()
 }
-

@@ -58,9 +58,9 @@ export function startTelemetry (options: TelemetryOptions): Telemetry {
     // Explicit lists: left empty, the SDK would fall back to exporting to localhost:4318.
     spanProcessors,
     logRecordProcessors: [],
-    ...(endpoint
-      ? { metricReaders: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: 10_000 })] }
-      : {})
+    metricReaders: endpoint
+      ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: 10_000 })]
+      : []
   })
   sdk.start()
   active = { shutdown: () => sdk.shutdown() }

@@ -180,7 +180,13 @@ describe('event producer and consumer', () => {
     const groupId = uniqueName('g')
     let firstCalls = 0
     let first: EventConsumer | undefined = await startEventConsumer({
-      kafka, groupId, topics: [topic], deadLetters: producer, logger, attempts: 100, backoff: { initialMs: 200, maxMs: 200 },
+      kafka,
+      groupId,
+      topics: [topic],
+      deadLetters: producer,
+      logger,
+      attempts: 100,
+      backoff: { initialMs: 200, maxMs: 200 },
       handle: async () => { firstCalls++; throw new Error('database down') }
     })
     const event = createEvent(topic, {}, { source: 'test' })

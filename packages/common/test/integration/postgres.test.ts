@@ -16,7 +16,7 @@ describe('migrations', () => {
     assert.deepEqual(await migrateDatabase({ databaseUrl: url, dir, logger }), [])
     const pool = createPostgresPool({ connectionString: url, applicationName: 'test' })
     after(() => pool.end())
-    const { rows } = await pool.query(`INSERT INTO notes (body) VALUES ('x') RETURNING id, created_at`)
+    const { rows } = await pool.query('INSERT INTO notes (body) VALUES (\'x\') RETURNING id, created_at')
     assert.equal(rows.length, 1)
     assert.ok(rows[0].created_at instanceof Date)
   })

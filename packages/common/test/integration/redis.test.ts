@@ -17,7 +17,7 @@ describe('redis client', () => {
     await pingRedis(redis)
     const key = uniqueName('z')
     await redis.zadd(key, 1, 'a', 2, 'b')
-    assert.deepEqual(await redis.zrange(key, 0, -1, 'WITHSCORES'), ['a', '1', 'b', '2'])
+    assert.deepEqual(await redis.zrange(key, '0', '-1', 'WITHSCORES'), ['a', '1', 'b', '2'])
   })
 
   test('when Redis is down, then the service starts, commands fail fast, and it heals once Redis is back', async () => {

@@ -84,7 +84,7 @@ describe('a service process', () => {
   })
 
   test('when Redis is unreachable, then it still starts and readiness names redis as down', async () => {
-    const env = { ...await goodEnv(), REDIS_URL: `redis://127.0.0.1:${await freePort()}` }
+    const env: Record<string, string> = { ...await goodEnv(), REDIS_URL: `redis://127.0.0.1:${await freePort()}` }
     const started = startFixture(env)
     await waitForOutput(started, /listening/)
     const ready = await fetch(`http://127.0.0.1:${env['PORT']}/health/ready`)

@@ -1,0 +1,17 @@
+// One lint and format setup for the whole tree: neostandard (standard style, TypeScript aware).
+import neostandard from 'neostandard'
+
+export default [
+  ...neostandard({
+    ts: true,
+    ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.stack/**', 'infra/kafka/target/**']
+  }),
+  {
+    rules: {
+      // `void promise` marks a deliberately unawaited promise.
+      'no-void': ['error', { allowAsStatement: true }],
+      // A TypeBox schema and its Static type share a name by design; tsc already catches real clashes.
+      '@typescript-eslint/no-redeclare': 'off'
+    }
+  }
+]
