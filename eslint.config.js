@@ -7,6 +7,10 @@ export default [
     ignores: ['**/dist/**', '**/node_modules/**', '.tools/**', '.stack/**', 'infra/kafka/target/**']
   }),
   {
+    files: ['k6/**/*.js'],
+    languageOptions: { globals: { __ENV: 'readonly', __VU: 'readonly', __ITER: 'readonly' } }
+  },
+  {
     rules: {
       // `void promise` marks a deliberately unawaited promise.
       'no-void': ['error', { allowAsStatement: true }],
