@@ -19,3 +19,7 @@ export { default as postgresPlugin, type PostgresPluginOptions } from './plugins
 export { default as redisPlugin, type RedisPluginOptions } from './plugins/redis.ts'
 export { default as kafkaPlugin, type KafkaPluginOptions } from './plugins/kafka.ts'
 export { shutdownTelemetry } from './telemetry.ts'
+export * from './metrics.ts'
+export * from './idempotency.ts'
+export * from './outbox.ts'
+export { default as identityPlugin, identityConfig, IdentityHeaders, signIdentity, verifyIdentity, requireUser, AuthenticationRequired, IdentityInvalid } from './http/identity.ts'

@@ -11,6 +11,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace'
+import { createPrometheusReader } from './metrics.ts'
 
 export interface TelemetryOptions {
   serviceName: string
@@ -58,9 +59,10 @@ export function startTelemetry (options: TelemetryOptions): Telemetry {
     // Explicit lists: left empty, the SDK would fall back to exporting to localhost:4318.
     spanProcessors,
     logRecordProcessors: [],
-    metricReaders: endpoint
-      ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: 10_000 })]
-      : []
+    metricReaders: [
+      createPrometheusReader(),
+      ...(endpoint ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: 10_000 })] : [])
+    ]
   })
   sdk.start()
   active = { shutdown: () => sdk.shutdown() }

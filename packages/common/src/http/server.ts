@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { Static, TObject, TProperties } from 'typebox'
 import { ConfigError, loadConfig } from '../config.ts'
 import { loggerOptions } from '../logger.ts'
+import { prometheusExporter } from '../metrics.ts'
 import { shutdownTelemetry } from '../telemetry.ts'
 import health from './health.ts'
 import problemDetails from './problem.ts'
@@ -69,6 +70,12 @@ export async function createServer (options: ServerOptions) {
   await app.register(problemDetails)
   await app.register(health)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
+    const exporter = prometheusExporter()
+    if (!exporter) return reply.code(404).type('text/plain').send('telemetry is not started in this process\n')
+    reply.hijack()
+    exporter.getMetricsRequestHandler(request.raw, reply.raw)
+  })
   return app
 }
 

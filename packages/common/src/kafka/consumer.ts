@@ -59,6 +59,27 @@ export function headersToStrings (headers: IHeaders | undefined): Record<string,
   return out
 }
 
+/**
+ * Parks a message in <topic>.dlq with the error and where it came from in headers. Throwing
+ * (DLQ unreachable) leaves the offset uncommitted: the message is retried later, never lost.
+ */
+async function sendToDeadLetters (producer: EventProducer, topic: string, partition: number, message: KafkaMessage, err: Error, attempts: number) {
+  await producer.sendRaw(deadLetterTopic(topic), [{
+    key: message.key,
+    value: message.value,
+    headers: {
+      ...message.headers,
+      [DeadLetterHeaders.error]: err.message.slice(0, 1_000),
+      [DeadLetterHeaders.errorName]: err.name,
+      [DeadLetterHeaders.attempts]: String(attempts),
+      [DeadLetterHeaders.originalTopic]: topic,
+      [DeadLetterHeaders.originalPartition]: String(partition),
+      [DeadLetterHeaders.originalOffset]: message.offset,
+      [DeadLetterHeaders.failedAt]: new Date().toISOString()
+    }
+  }])
+}
+
 export async function startEventConsumer (options: EventConsumerOptions): Promise<EventConsumer> {
   const attempts = options.attempts ?? 5
   const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 }
@@ -68,22 +89,7 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
 
   async function parkInDeadLetters (topic: string, partition: number, message: KafkaMessage, err: Error, attempt: number) {
     log.error({ err, topic, partition, offset: message.offset, attempt }, 'message dead-lettered')
-    // Throwing here (DLQ unreachable) leaves the offset uncommitted: the message is retried
-    // later rather than lost.
-    await options.deadLetters.sendRaw(deadLetterTopic(topic), [{
-      key: message.key,
-      value: message.value,
-      headers: {
-        ...message.headers,
-        [DeadLetterHeaders.error]: err.message.slice(0, 1_000),
-        [DeadLetterHeaders.errorName]: err.name,
-        [DeadLetterHeaders.attempts]: String(attempt),
-        [DeadLetterHeaders.originalTopic]: topic,
-        [DeadLetterHeaders.originalPartition]: String(partition),
-        [DeadLetterHeaders.originalOffset]: message.offset,
-        [DeadLetterHeaders.failedAt]: new Date().toISOString()
-      }
-    }])
+    await sendToDeadLetters(options.deadLetters, topic, partition, message, err, attempt)
   }
 
   async function handleWithRetries (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>) {
@@ -124,6 +130,75 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
         ? context.active()
         : propagation.extract(context.active(), headersToStrings(message.headers))
       await context.with(parent, () => handleWithRetries(topic, partition, message, heartbeat))
+    }
+  })
+  return {
+    async stop () {
+      stopping.abort(new Error('consumer stopping'))
+      await consumer.disconnect()
+    }
+  }
+}
+
+export interface DecodedMessage {
+  event: EventEnvelope
+  meta: MessageMeta
+}
+
+export interface BatchConsumerOptions {
+  kafka: Kafka
+  groupId: string
+  topics: string[]
+  /**
+   * Handles one partition's batch. It must be idempotent under redelivery (e.g. store the
+   * partition's next offset with its writes). A failure retries the whole batch with backoff,
+   * without committing, until it succeeds or the consumer stops: a batch fails for
+   * infrastructure reasons (a database outage), which dead-lettering would not cure.
+   */
+  handleBatch: (messages: DecodedMessage[], partition: { topic: string, partition: number }) => Promise<void>
+  deadLetters: EventProducer
+  logger: Logger
+  backoff?: BackoffOptions
+  fromBeginning?: boolean
+}
+
+/** A consumer for aggregators: messages arrive per partition in batches; malformed ones go to the DLQ. */
+export async function startBatchConsumer (options: BatchConsumerOptions): Promise<EventConsumer> {
+  const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 }
+  const log = options.logger.child({ component: 'batch-consumer', groupId: options.groupId })
+  const stopping = new AbortController()
+  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false })
+  await consumer.connect()
+  await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      const decoded: DecodedMessage[] = []
+      for (const message of batch.messages) {
+        try {
+          decoded.push({
+            event: decodeEvent(message.value),
+            meta: { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, headers: headersToStrings(message.headers) }
+          })
+        } catch (err) {
+          log.error({ err, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'malformed message dead-lettered')
+          await sendToDeadLetters(options.deadLetters, batch.topic, batch.partition, message, err as Error, 1)
+        }
+      }
+      for (let attempt = 1; decoded.length > 0; attempt++) {
+        if (!isRunning() || isStale()) return
+        try {
+          await options.handleBatch(decoded, { topic: batch.topic, partition: batch.partition })
+          break
+        } catch (err) {
+          log.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'batch failed, retrying')
+          await sleep(backoffDelay(attempt, backoff), stopping.signal)
+          await heartbeat()
+        }
+      }
+      resolveOffset(batch.lastOffset())
+      await commitOffsetsIfNecessary()
+      await heartbeat()
     }
   })
   return {
