@@ -53,6 +53,23 @@ function instanceOf (request: FastifyRequest): string {
   return path.length > 512 ? `${path.slice(0, 512)}…` : path
 }
 
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
+  // Postgres: admin/crash shutdown, cannot connect now, connection failures.
+  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'
+])
+
+/**
+ * An error that means a dependency (Postgres, Redis, Kafka) is unreachable right now: the
+ * client should retry, so it is a 503 with Retry-After rather than an opaque 500.
+ */
+export function isDependencyUnavailable (error: unknown): boolean {
+  const err = error as { code?: unknown, message?: unknown, name?: unknown }
+  if (typeof err?.code === 'string' && UNAVAILABLE_CODES.has(err.code)) return true
+  const message = typeof err?.message === 'string' ? err.message : ''
+  return /timeout exceeded when trying to connect|Connection terminated|Connection is closed|Stream isn't writeable/.test(message)
+}
+
 export function toProblem (error: FastifyError & { retryAfterSeconds?: number }, request: FastifyRequest): Problem {
   if (error.validation) {
     const context = error.validationContext ?? 'request'
@@ -65,6 +82,16 @@ export function toProblem (error: FastifyError & { retryAfterSeconds?: number },
       instance: instanceOf(request),
       code: 'VALIDATION_FAILED',
       errors
+    }
+  }
+  if (isDependencyUnavailable(error)) {
+    return {
+      type: problemType('DEPENDENCY_UNAVAILABLE'),
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'A dependency of this service is temporarily unavailable; retry shortly.',
+      instance: instanceOf(request),
+      code: 'DEPENDENCY_UNAVAILABLE'
     }
   }
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode <= 599 ? error.statusCode : 500
@@ -90,7 +117,8 @@ export default fp(async function problemDetails (app: FastifyInstance) {
     } else {
       request.log.info({ code: problem.code, status: problem.status }, problem.detail)
     }
-    if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds))
+    const retryAfter = error.retryAfterSeconds ?? (problem.status === 503 ? 5 : undefined)
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter))
     return sendProblem(reply, problem)
   })
 

@@ -158,6 +158,8 @@ export interface BatchConsumerOptions {
   handleBatch: (messages: DecodedMessage[], partition: { topic: string, partition: number }) => Promise<void>
   deadLetters: EventProducer
   logger: Logger
+  /** Checks an event's data; throwing MalformedEventError sends it to the DLQ instead of the batch. */
+  validate?: (event: EventEnvelope) => void
   backoff?: BackoffOptions
   fromBeginning?: boolean
 }
@@ -176,8 +178,10 @@ export async function startBatchConsumer (options: BatchConsumerOptions): Promis
       const decoded: DecodedMessage[] = []
       for (const message of batch.messages) {
         try {
+          const event = decodeEvent(message.value)
+          options.validate?.(event)
           decoded.push({
-            event: decodeEvent(message.value),
+            event,
             meta: { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, headers: headersToStrings(message.headers) }
           })
         } catch (err) {

@@ -1,6 +1,8 @@
 // The event contracts between services: topic names, partition keys and data schemas, as the
 // design's "Events (Kafka)" table states them. Producers and consumers both import from here.
 import { Type, type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
+import { MalformedEventError } from './envelope.ts'
 
 export const Topics = {
   urlClicked: 'url.clicked',
@@ -60,3 +62,15 @@ export const EventDataSchemas = {
   [Topics.userFollowed]: FollowData,
   [Topics.userUnfollowed]: FollowData
 } as const
+
+const dataValidators = Object.fromEntries(Object.entries(EventDataSchemas).map(([topic, schema]) => [topic, Compile(schema)]))
+
+/** Throws MalformedEventError when an event's data does not match its topic's schema. */
+export function assertEventData (topic: string, data: unknown): void {
+  const validator = dataValidators[topic]
+  if (!validator) throw new MalformedEventError(`no schema for topic ${topic}`)
+  if (!validator.Check(data)) {
+    const first = validator.Errors(data)[0]
+    throw new MalformedEventError(`${topic} data is invalid: ${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'}`)
+  }
+}

@@ -1,0 +1,55 @@
+// The shortener as a Fastify app: buildApp(config) registers, in order, the infrastructure
+// (Postgres, Redis, Kafka), the links repository and its cache, the click publisher, the
+// routes, and the background workers (click aggregator, outbox relay for milestones).
+import {
+  createServer, identityPlugin, kafkaPlugin, postgresPlugin, redisPlugin, secretNames, startOutboxRelay, Topics
+} from '@shortfeed/common'
+import { startClickAggregator } from './consumers/click-aggregator.ts'
+import { ShortenerConfig } from './config.ts'
+import clickPublisher from './plugins/click-publisher.ts'
+import linkCache from './plugins/link-cache.ts'
+import linksRepository from './plugins/links-repository.ts'
+import redirectRoute from './routes/redirect.ts'
+import urlRoutes from './routes/urls.ts'
+import { selfHostsOf } from './url-policy.ts'
+
+export const MIGRATIONS_DIR = new URL('../migrations', import.meta.url).pathname
+/** Elects one milestone relay per shortener database. */
+const OUTBOX_LOCK_KEY = 0x5f0_0001
+
+export async function buildApp (config: ShortenerConfig) {
+  const app = await createServer({
+    service: 'shortener',
+    config,
+    redact: secretNames(ShortenerConfig),
+    // The gateway sits on loopback or a private network; X-Forwarded-For from it is trusted.
+    trustProxy: ['127.0.0.1', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']
+  })
+
+  await app.register(postgresPlugin, { config, applicationName: 'shortener', migrationsDir: MIGRATIONS_DIR })
+  await app.register(redisPlugin, { config, connectionName: 'shortener' })
+  await app.register(kafkaPlugin, { config, clientId: 'shortener', topics: [Topics.urlClicked, Topics.urlMilestone] })
+  await app.register(identityPlugin, { secret: config.INTERNAL_AUTH_SECRET })
+
+  await app.register(linksRepository, { permutationKey: config.CODE_PERMUTATION_KEY })
+  await app.register(linkCache, {
+    enabled: config.CACHE_ENABLED,
+    coalescing: config.COALESCING_ENABLED,
+    ttlSeconds: config.CACHE_TTL_SECONDS,
+    jitter: config.CACHE_TTL_JITTER,
+    negativeTtlSeconds: config.NEGATIVE_CACHE_TTL_SECONDS
+  })
+  await app.register(clickPublisher, { flushIntervalMs: config.CLICK_FLUSH_INTERVAL_MS, batchSize: config.CLICK_BATCH_SIZE, bufferMax: config.CLICK_BUFFER_MAX })
+
+  await app.register(urlRoutes, { publicBaseUrl: config.PUBLIC_BASE_URL, selfHosts: selfHostsOf(config.PUBLIC_BASE_URL, config.SELF_HOSTS) })
+  await app.register(redirectRoute, { status: config.REDIRECT_STATUS })
+
+  const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log as never, lockKey: OUTBOX_LOCK_KEY })
+  app.addHook('onClose', async () => { await relay.stop() })
+  if (config.CLICK_AGGREGATOR_ENABLED) {
+    const milestones = config.MILESTONES.split(',').map(Number).sort((a, b) => a - b)
+    const aggregator = await startClickAggregator({ kafka: app.kafka, pool: app.pg, deadLetters: app.eventProducer, logger: app.log as never, milestones })
+    app.addHook('onClose', async () => { await aggregator.stop() })
+  }
+  return app
+}

@@ -1,0 +1,33 @@
+// The shortener's environment: shared parts plus its own knobs (documented in README.md).
+import { baseConfig, identityConfig, kafkaConfig, portConfig, postgresConfig, redisConfig, secret } from '@shortfeed/common'
+import { Type, type Static } from 'typebox'
+
+export const ShortenerConfig = Type.Object({
+  ...baseConfig,
+  ...portConfig(8081),
+  ...postgresConfig,
+  ...redisConfig,
+  ...kafkaConfig,
+  ...identityConfig,
+  /** Where short links are served (the gateway); shortUrl = PUBLIC_BASE_URL/code. */
+  PUBLIC_BASE_URL: Type.String({ pattern: '^https?://[^/?#]+$', default: 'http://127.0.0.1:8080' }),
+  /** More hostnames that reach us, comma-separated: links to them are refused (loops). */
+  SELF_HOSTS: Type.String({ default: 'localhost,127.0.0.1,[::1]' }),
+  /** Keys the id → code permutation. Changing it changes future codes, never existing ones. */
+  CODE_PERMUTATION_KEY: secret('development-code-permutation-key'),
+  REDIRECT_STATUS: Type.Union([Type.Literal(302), Type.Literal(301)], { default: 302 }),
+  CACHE_ENABLED: Type.Boolean({ default: true }),
+  CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600, default: 3600 }),
+  /** ± fraction of the TTL, so entries filled together do not expire together. */
+  CACHE_TTL_JITTER: Type.Number({ minimum: 0, maximum: 0.5, default: 0.1 }),
+  NEGATIVE_CACHE_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+  COALESCING_ENABLED: Type.Boolean({ default: true }),
+  CLICK_FLUSH_INTERVAL_MS: Type.Integer({ minimum: 5, maximum: 10_000, default: 100 }),
+  CLICK_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  /** Clicks waiting for Kafka beyond this are dropped (and counted) rather than piling up. */
+  CLICK_BUFFER_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+  CLICK_AGGREGATOR_ENABLED: Type.Boolean({ default: true }),
+  MILESTONES: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '100,1000,10000' })
+})
+
+export type ShortenerConfig = Static<typeof ShortenerConfig>

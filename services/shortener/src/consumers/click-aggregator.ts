@@ -1,0 +1,80 @@
+// Aggregates url.clicked into link counts in Postgres, a partition's batch per transaction.
+// The partition's next offset is stored in the same transaction, so a batch redelivered after
+// a crash or rebalance is recognised and not counted twice. Crossing a milestone (100, 1 000,
+// 10 000 clicks) enqueues url.milestone in the outbox, in the same transaction too.
+import {
+  assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics,
+  type DecodedMessage, type EventConsumer, type EventProducer, type OutboxEvent, type UrlClickedData, type UrlMilestoneData
+} from '@shortfeed/common'
+import type { Kafka } from 'kafkajs'
+import type pg from 'pg'
+import type { Logger } from 'pino'
+import { shortenerMetrics as metrics } from '../metrics.ts'
+
+export const CLICK_AGGREGATOR_GROUP = 'shortener-click-aggregator'
+
+/** The milestones a count passed on its way from `before` to `after`. */
+export function crossedMilestones (before: number, after: number, milestones: readonly number[]): number[] {
+  return milestones.filter((m) => before < m && m <= after)
+}
+
+export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[], partition: { topic: string, partition: number }, milestones: readonly number[]): Promise<void> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    await client.query('INSERT INTO click_offsets (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [partition.topic, partition.partition])
+    const { rows: [position] } = await client.query<{ next_offset: string }>(
+      'SELECT next_offset FROM click_offsets WHERE topic = $1 AND partition = $2 FOR UPDATE', [partition.topic, partition.partition])
+    const nextOffset = BigInt(position!.next_offset)
+    const fresh = messages.filter((m) => BigInt(m.meta.offset) >= nextOffset)
+    if (fresh.length === 0) {
+      await client.query('ROLLBACK')
+      return
+    }
+
+    const counts = new Map<string, number>()
+    for (const { event } of fresh) {
+      const { code } = event.data as UrlClickedData
+      counts.set(code, (counts.get(code) ?? 0) + 1)
+    }
+    const { rows } = await client.query<{ code: string, owner_id: string | null, clicks: string, added: number }>(
+      `UPDATE links l SET clicks = l.clicks + c.n
+       FROM unnest($1::text[], $2::int[]) AS c(code, n)
+       WHERE l.code = c.code
+       RETURNING l.code, l.owner_id, l.clicks, c.n AS added`,
+      [[...counts.keys()], [...counts.values()]])
+
+    const events: OutboxEvent[] = []
+    for (const row of rows) {
+      const after = Number(row.clicks)
+      if (row.owner_id === null) continue
+      for (const clicks of crossedMilestones(after - row.added, after, milestones)) {
+        const data: UrlMilestoneData = { code: row.code, ownerId: row.owner_id, clicks }
+        events.push({ topic: Topics.urlMilestone, key: row.owner_id, event: createEvent(Topics.urlMilestone, data, { source: 'shortener' }) })
+      }
+    }
+    await enqueueEvents(client, events)
+    const last = fresh.reduce((max, m) => (BigInt(m.meta.offset) > max ? BigInt(m.meta.offset) : max), nextOffset)
+    await client.query('UPDATE click_offsets SET next_offset = $3 WHERE topic = $1 AND partition = $2', [partition.topic, partition.partition, (last + 1n).toString()])
+    await client.query('COMMIT')
+    metrics.clicksAggregated.add(fresh.length)
+    if (events.length > 0) metrics.milestonesReached.add(events.length)
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw err
+  } finally {
+    client.release()
+  }
+}
+
+export function startClickAggregator (options: { kafka: Kafka, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {
+  return startBatchConsumer({
+    kafka: options.kafka,
+    groupId: CLICK_AGGREGATOR_GROUP,
+    topics: [Topics.urlClicked],
+    deadLetters: options.deadLetters,
+    logger: options.logger,
+    validate: (event) => { assertEventData(Topics.urlClicked, event.data) },
+    handleBatch: (messages, partition) => aggregateClicks(options.pool, messages, partition, options.milestones)
+  })
+}

@@ -1,0 +1,16 @@
+// The shortener's instruments (exported over OTLP and at GET /metrics).
+import { serviceMeter } from '@shortfeed/common'
+
+const meter = serviceMeter('shortener')
+
+export const shortenerMetrics = {
+  cacheHits: meter.createCounter('shortener_cache_hits', { description: 'Redirect lookups answered by Redis (negative entries included)' }),
+  cacheMisses: meter.createCounter('shortener_cache_misses', { description: 'Redirect lookups Redis could not answer' }),
+  cacheErrors: meter.createCounter('shortener_cache_errors', { description: 'Redis commands that failed (lookups then go to Postgres)' }),
+  coalescedWaits: meter.createCounter('shortener_coalesced_waits', { description: 'Lookups that waited for another request\'s database read of the same code' }),
+  databaseReads: meter.createCounter('shortener_db_reads', { description: 'Redirect lookups that read Postgres' }),
+  clicksPublished: meter.createCounter('shortener_clicks_published', { description: 'url.clicked events acknowledged by Kafka' }),
+  clicksDropped: meter.createCounter('shortener_clicks_dropped', { description: 'url.clicked events lost: Kafka unreachable or the buffer full' }),
+  clicksAggregated: meter.createCounter('shortener_clicks_aggregated', { description: 'Clicks added to link counts' }),
+  milestonesReached: meter.createCounter('shortener_milestones', { description: 'url.milestone events enqueued' })
+}

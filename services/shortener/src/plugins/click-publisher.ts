@@ -1,0 +1,82 @@
+// Publishes url.clicked without delaying the redirect: clicks are buffered in memory and sent
+// in batches (every CLICK_FLUSH_INTERVAL_MS or CLICK_BATCH_SIZE clicks). When Kafka is
+// unreachable the redirect is unaffected; clicks beyond CLICK_BUFFER_MAX or in a batch Kafka
+// refused are dropped and counted (shortener_clicks_dropped) — analytics degrade, links don't.
+import { createEvent, Topics, type EventProducer, type UrlClickedData } from '@shortfeed/common'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Logger } from 'pino'
+import { shortenerMetrics as metrics } from '../metrics.ts'
+
+export interface ClickPublisherOptions {
+  flushIntervalMs: number
+  batchSize: number
+  bufferMax: number
+}
+
+export interface ClickPublisher {
+  publishClick: (click: UrlClickedData) => void
+  /** Sends what is buffered (also called on shutdown). */
+  flush: () => Promise<void>
+  close: () => Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    clicks: ClickPublisher
+  }
+}
+
+export function createClickPublisher (producer: EventProducer, logger: Logger, options: ClickPublisherOptions): ClickPublisher {
+  let buffer: UrlClickedData[] = []
+  let sending: Promise<void> | undefined
+  const timer = setInterval(() => { void flush() }, options.flushIntervalMs)
+  timer.unref()
+
+  async function sendBatches () {
+    while (buffer.length > 0) {
+      const batch = buffer.slice(0, options.batchSize)
+      buffer = buffer.slice(batch.length)
+      try {
+        await producer.publish(Topics.urlClicked, batch.map((click) => ({
+          key: click.code,
+          event: createEvent(Topics.urlClicked, click, { source: 'shortener' })
+        })))
+        metrics.clicksPublished.add(batch.length)
+      } catch (err) {
+        metrics.clicksDropped.add(batch.length)
+        logger.warn({ err, dropped: batch.length }, 'click events dropped: Kafka unavailable')
+      }
+    }
+  }
+
+  function flush (): Promise<void> {
+    // One send at a time keeps batches in order; clicks arriving meanwhile wait for the next.
+    sending ??= sendBatches().finally(() => { sending = undefined })
+    return sending
+  }
+
+  return {
+    publishClick (click) {
+      if (buffer.length >= options.bufferMax) {
+        metrics.clicksDropped.add(1)
+        return
+      }
+      buffer.push(click)
+      if (buffer.length >= options.batchSize) void flush()
+    },
+    flush,
+    async close () {
+      clearInterval(timer)
+      await sending
+      await flush()
+    }
+  }
+}
+
+export default fp(async function clickPublisher (app: FastifyInstance, options: ClickPublisherOptions) {
+  const publisher = createClickPublisher(app.eventProducer, app.log as never, options)
+  app.decorate('clicks', publisher)
+  // Runs before the producer disconnects (plugins close in reverse order of registration).
+  app.addHook('onClose', async () => { await publisher.close() })
+}, { name: 'click-publisher', dependencies: ['kafka'] })
