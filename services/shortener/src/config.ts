@@ -27,6 +27,7 @@ export const ShortenerConfig = Type.Object({
   /** Clicks waiting for Kafka beyond this are dropped (and counted) rather than piling up. */
   CLICK_BUFFER_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
   CLICK_AGGREGATOR_ENABLED: Type.Boolean({ default: true }),
+  CLICK_AGGREGATOR_GROUP: Type.String({ minLength: 1, default: 'shortener-click-aggregator' }),
   MILESTONES: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '100,1000,10000' })
 })
 

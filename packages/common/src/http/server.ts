@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
 import closeWithGrace from 'close-with-grace'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Static, TObject, TProperties } from 'typebox'
@@ -43,15 +45,22 @@ export async function createServer (options: ServerOptions) {
       redact: options.redact ?? []
     }),
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'request_id',
     genReqId: () => randomUUID(),
     bodyLimit: options.bodyLimit ?? 16 * 1024,
     trustProxy: options.trustProxy ?? false,
     // Slow clients must not hold sockets forever (slowloris).
     requestTimeout: 30_000,
-    connectionTimeout: 30_000,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: true } }
+    connectionTimeout: 30_000
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // Query strings, params and headers are text, so "20" may stand for 20 there; a JSON body
+  // has real types, and {"url": 42} is a client error, not a URL "42".
+  const validators = {
+    coercing: newAjv({ coerceTypes: 'array' }),
+    strict: newAjv({ coerceTypes: false })
+  }
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? validators.strict : validators.coercing).compile(schema))
 
   // Graceful drain: Fastify closes idle keep-alive sockets when close() starts, but a socket
   // busy at that moment would stay open for the whole keep-alive timeout once its response is
@@ -77,6 +86,12 @@ export async function createServer (options: ServerOptions) {
     exporter.getMetricsRequestHandler(request.raw, reply.raw)
   })
   return app
+}
+
+function newAjv (options: { coerceTypes: boolean | 'array' }): Ajv {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: true, strict: false, ...options })
+  addFormats.default(ajv)
+  return ajv
 }
 
 export interface RunServiceOptions<P extends TProperties> {

@@ -40,6 +40,12 @@ export interface EventConsumer {
   stop: () => Promise<void>
 }
 
+/**
+ * How long an idle fetch waits on the broker. A stop waits for the fetch in flight, so this
+ * bounds shutdown time; data still arrives as soon as it is there.
+ */
+const FETCH_MAX_WAIT_MS = 1_000
+
 export const DeadLetterHeaders = {
   error: 'x-dlq-error',
   errorName: 'x-dlq-error-name',
@@ -85,7 +91,7 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
   const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 }
   const log = options.logger.child({ component: 'consumer', groupId: options.groupId })
   const stopping = new AbortController()
-  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false })
+  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS })
 
   async function parkInDeadLetters (topic: string, partition: number, message: KafkaMessage, err: Error, attempt: number) {
     log.error({ err, topic, partition, offset: message.offset, attempt }, 'message dead-lettered')
@@ -169,7 +175,7 @@ export async function startBatchConsumer (options: BatchConsumerOptions): Promis
   const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 }
   const log = options.logger.child({ component: 'batch-consumer', groupId: options.groupId })
   const stopping = new AbortController()
-  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false })
+  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS })
   await consumer.connect()
   await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
   await consumer.run({

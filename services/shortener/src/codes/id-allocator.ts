@@ -5,16 +5,18 @@
 import type pg from 'pg'
 
 export interface IdAllocator {
-  nextId: () => Promise<number>
+  /** `db` is the caller's transaction client: a create never waits for a second connection. */
+  nextId: (db: pg.ClientBase) => Promise<number>
 }
 
-export function createIdAllocator (pool: pg.Pool, sequence = 'link_id_blocks'): IdAllocator {
+export function createIdAllocator (sequence = 'link_id_blocks'): IdAllocator {
   let next = 0
   let end = 0
   let refill: Promise<void> | undefined
 
-  async function takeBlock () {
-    const { rows } = await pool.query<{ start: string, size: string }>(
+  async function takeBlock (db: pg.ClientBase) {
+    // nextval is not transactional: a rolled-back create still consumed its block, never reuses it.
+    const { rows } = await db.query<{ start: string, size: string }>(
       'SELECT nextval($1::regclass) AS start, (SELECT increment_by FROM pg_sequences WHERE sequencename = $2) AS size',
       [sequence, sequence])
     const start = Number(rows[0]!.start)
@@ -23,10 +25,10 @@ export function createIdAllocator (pool: pg.Pool, sequence = 'link_id_blocks'): 
   }
 
   return {
-    async nextId () {
+    async nextId (db) {
       // Concurrent creates that find the block empty share one refill.
       while (next >= end) {
-        refill ??= takeBlock().finally(() => { refill = undefined })
+        refill ??= takeBlock(db).finally(() => { refill = undefined })
         await refill
       }
       return next++

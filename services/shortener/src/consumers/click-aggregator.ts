@@ -11,8 +11,6 @@ import type pg from 'pg'
 import type { Logger } from 'pino'
 import { shortenerMetrics as metrics } from '../metrics.ts'
 
-export const CLICK_AGGREGATOR_GROUP = 'shortener-click-aggregator'
-
 /** The milestones a count passed on its way from `before` to `after`. */
 export function crossedMilestones (before: number, after: number, milestones: readonly number[]): number[] {
   return milestones.filter((m) => before < m && m <= after)
@@ -67,10 +65,10 @@ export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[]
   }
 }
 
-export function startClickAggregator (options: { kafka: Kafka, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {
+export function startClickAggregator (options: { kafka: Kafka, groupId: string, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {
   return startBatchConsumer({
     kafka: options.kafka,
-    groupId: CLICK_AGGREGATOR_GROUP,
+    groupId: options.groupId,
     topics: [Topics.urlClicked],
     deadLetters: options.deadLetters,
     logger: options.logger,

@@ -63,7 +63,7 @@ function toLink (row: Row): Link {
 }
 
 export function createLinksRepository (pool: pg.Pool, permutationKey: string): LinksRepository {
-  const ids = createIdAllocator(pool)
+  const ids = createIdAllocator()
   const permutation = createPermutation(permutationKey)
   const insert = `INSERT INTO links (id, code, is_alias, url, owner_id, permanent, expires_at)
     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::int IS NULL THEN NULL ELSE now() + make_interval(secs => $7::int) END)
@@ -73,14 +73,14 @@ export function createLinksRepository (pool: pg.Pool, permutationKey: string): L
     async create (client, link) {
       const values = (id: number, code: string) => [id, code, link.alias !== undefined, link.url, link.ownerId, link.permanent, link.ttlSeconds ?? null]
       if (link.alias !== undefined) {
-        const { rows } = await client.query<Row>(insert, values(await ids.nextId(), link.alias))
+        const { rows } = await client.query<Row>(insert, values(await ids.nextId(client), link.alias))
         if (rows.length === 0) throw new AliasTaken(link.alias)
         return toLink(rows[0]!)
       }
       // Generated codes never collide with each other (the permutation is a bijection), but an
       // alias may already hold the code an id maps to; then the next id is used.
       for (;;) {
-        const id = await ids.nextId()
+        const id = await ids.nextId(client)
         const { rows } = await client.query<Row>(insert, values(id, encodeBase62(permutation.permute(id))))
         if (rows.length > 0) return toLink(rows[0]!)
       }

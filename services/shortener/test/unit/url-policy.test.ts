@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { checkAlias, checkTargetUrl, selfHostsOf } from '../../src/url-policy.ts'
+import { cacheTtlSeconds } from '../../src/plugins/link-cache.ts'
+import { crossedMilestones } from '../../src/consumers/click-aggregator.ts'
+
+const self = selfHostsOf('https://sho.rt', 'localhost,127.0.0.1')
+
+describe('target URLs', () => {
+  test('http and https URLs are accepted and normalised (IDN hosts to punycode)', () => {
+    assert.equal(checkTargetUrl('https://example.com/a?b=c#d', self), 'https://example.com/a?b=c#d')
+    assert.equal(checkTargetUrl('HTTP://EXAMPLE.com', self), 'http://example.com/')
+    assert.equal(checkTargetUrl('https://bücher.example/', self), 'https://xn--bcher-kva.example/')
+  })
+
+  for (const [name, url, reason] of [
+    ['another scheme', 'ftp://example.com/file', /Only http and https/],
+    ['javascript', 'javascript:alert(1)', /Only http and https/],
+    ['data', 'data:text/html,<script>alert(1)</script>', /Only http and https/],
+    ['no host', 'http://', /not an absolute URL|no host/],
+    ['relative', '/just/a/path', /not an absolute URL/],
+    ['credentials', 'https://user:pass@example.com/', /credentials/],
+    ['a username alone', 'https://user@example.com/', /credentials/],
+    ['whitespace', 'https://exa mple.com/', /whitespace/],
+    ['a newline the parser would drop', 'https://exa\nmple.com/', /whitespace/],
+    ['a control character', 'https://example.com/\u0000', /control/],
+    ['right-to-left override', 'https://example.com/\u202Efdp.exe', /invisible/],
+    ['the shortener itself', 'https://sho.rt/abc1234', /points back/],
+    ['the shortener with a trailing dot', 'https://sho.rt./abc', /points back/],
+    ['localhost', 'http://localhost:8080/x', /points back/],
+    ['too long', `https://example.com/${'a'.repeat(2048)}`, /longer than 2048/]
+  ] as const) {
+    test(`when the URL has ${name}, then it is refused with a clear reason`, () => {
+      assert.throws(() => checkTargetUrl(url, self), (err: Error & { statusCode?: number }) => {
+        assert.equal(err.statusCode, 400)
+        assert.match(err.message, reason)
+        return true
+      })
+    })
+  }
+})
+
+describe('aliases', () => {
+  test('letters, digits, _ and - from 3 to 32 characters are accepted', () => {
+    assert.equal(checkAlias('my-link_2'), 'my-link_2')
+  })
+  test('reserved words are refused whatever their case', () => {
+    for (const alias of ['api', 'API', 'Health', 'docs', 'metrics']) assert.throws(() => checkAlias(alias), /reserved/)
+  })
+  test('other characters and lengths are refused', () => {
+    for (const alias of ['ab', 'a'.repeat(33), 'with space', 'dot.ted', 'ümlaut']) assert.throws(() => checkAlias(alias), /3 to 32/)
+  })
+})
+
+describe('cache TTL', () => {
+  test('stays within ±jitter of the base', () => {
+    const target = { url: 'u', permanent: false, expiresAt: null, deleted: false }
+    assert.equal(cacheTtlSeconds(target, { ttlSeconds: 1000, jitter: 0.1 }, 0, () => 0), 900)
+    assert.equal(cacheTtlSeconds(target, { ttlSeconds: 1000, jitter: 0.1 }, 0, () => 0.999_999), 1100)
+  })
+  test('never outlives the link', () => {
+    const target = { url: 'u', permanent: false, expiresAt: 30_000, deleted: false }
+    assert.equal(cacheTtlSeconds(target, { ttlSeconds: 1000, jitter: 0 }, 0), 30)
+  })
+})
+
+describe('milestones', () => {
+  test('a batch that jumps over several milestones reports each once', () => {
+    assert.deepEqual(crossedMilestones(99, 100, [100, 1000]), [100])
+    assert.deepEqual(crossedMilestones(90, 1500, [100, 1000, 10000]), [100, 1000])
+    assert.deepEqual(crossedMilestones(100, 150, [100, 1000]), [])
+  })
+})
