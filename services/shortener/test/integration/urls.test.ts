@@ -147,12 +147,15 @@ describe('reading, listing and deleting', () => {
     const created = []
     for (let i = 0; i < 5; i++) created.push((await app.inject({ method: 'POST', url: '/api/v1/urls', headers: owner, payload: { url: `https://example.com/${i}` } })).json().code)
     await app.inject({ method: 'POST', url: '/api/v1/urls', headers: asUser(uniqueName('other')), payload: { url: 'https://example.com/not-mine' } })
+    const listPage = async (cursor: string | null) => {
+      const res = await app.inject({ url: `/api/v1/me/urls?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: owner })
+      assert.equal(res.statusCode, 200)
+      return res.json() as { items: Array<{ code: string }>, nextCursor: string | null }
+    }
     const seen = []
     let cursor: string | null = null
     do {
-      const res = await app.inject({ url: `/api/v1/me/urls?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: owner })
-      assert.equal(res.statusCode, 200)
-      const page = res.json() as { items: Array<{ code: string }>, nextCursor: string | null }
+      const page = await listPage(cursor)
       assert.ok(page.items.length <= 2)
       seen.push(...page.items.map((l) => l.code))
       cursor = page.nextCursor
