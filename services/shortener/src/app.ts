@@ -39,7 +39,7 @@ export async function buildApp (config: ShortenerConfig) {
     jitter: config.CACHE_TTL_JITTER,
     negativeTtlSeconds: config.NEGATIVE_CACHE_TTL_SECONDS
   })
-  await app.register(clickPublisher, { flushIntervalMs: config.CLICK_FLUSH_INTERVAL_MS, batchSize: config.CLICK_BATCH_SIZE, bufferMax: config.CLICK_BUFFER_MAX })
+  await app.register(clickPublisher, { brokers: config.KAFKA_BROKERS, flushIntervalMs: config.CLICK_FLUSH_INTERVAL_MS, batchSize: config.CLICK_BATCH_SIZE, bufferMax: config.CLICK_BUFFER_MAX })
 
   await app.register(urlRoutes, { publicBaseUrl: config.PUBLIC_BASE_URL, selfHosts: selfHostsOf(config.PUBLIC_BASE_URL, config.SELF_HOSTS) })
   await app.register(redirectRoute, { status: config.REDIRECT_STATUS })

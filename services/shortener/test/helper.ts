@@ -1,6 +1,7 @@
 // Builds the shortener in-process against the harness's real servers, each app with its own
 // database, permutation key and aggregator group so tests run in parallel without sharing
-// codes or clicks. Telemetry starts before the app is imported so GET /metrics is live.
+// codes or clicks. Telemetry starts before the app is imported so GET /metrics is live: tests
+// import buildApp from here, never from src/app.ts (that would load the meters too early).
 import { randomBytes } from 'node:crypto'
 import { after, type TestContext } from 'node:test'
 import { loadConfig, signIdentity } from '@shortfeed/common'
@@ -68,4 +69,4 @@ export async function eventually<T> (probe: () => Promise<T>, accept: (value: T)
   }
 }
 
-export { uniqueName }
+export { uniqueName, buildApp }

@@ -1,5 +1,5 @@
 // kafkajs behind one small module, so that replacing the client is one file's work.
-import { Kafka, logLevel, type logCreator } from 'kafkajs'
+import { Kafka, logLevel, type logCreator, type RetryOptions } from 'kafkajs'
 import type { Logger } from 'pino'
 
 export interface KafkaOptions {
@@ -7,6 +7,12 @@ export interface KafkaOptions {
   /** Comma-separated host:port list, as KAFKA_BROKERS holds it. */
   brokers: string
   logger?: Logger
+  /**
+   * How long to keep trying before a call fails. The default rides out a broker restart; a
+   * best-effort stream (clicks) wants to give up within seconds instead.
+   */
+  retry?: RetryOptions
+  connectionTimeoutMs?: number
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -28,9 +34,9 @@ export function createKafka (options: KafkaOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers.split(',').map((b) => b.trim()),
-    connectionTimeout: 3_000,
+    connectionTimeout: options.connectionTimeoutMs ?? 3_000,
     requestTimeout: 30_000,
-    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
+    retry: options.retry ?? { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
     logLevel: logLevel.WARN,
     ...(options.logger ? { logCreator: pinoLogCreator(options.logger) } : {})
   })

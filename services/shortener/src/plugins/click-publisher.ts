@@ -2,7 +2,7 @@
 // in batches (every CLICK_FLUSH_INTERVAL_MS or CLICK_BATCH_SIZE clicks). When Kafka is
 // unreachable the redirect is unaffected; clicks beyond CLICK_BUFFER_MAX or in a batch Kafka
 // refused are dropped and counted (shortener_clicks_dropped) — analytics degrade, links don't.
-import { createEvent, Topics, type EventProducer, type UrlClickedData } from '@shortfeed/common'
+import { createEvent, createEventProducer, createKafka, Topics, type EventProducer, type UrlClickedData } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
@@ -74,9 +74,22 @@ export function createClickPublisher (producer: EventProducer, logger: Logger, o
   }
 }
 
-export default fp(async function clickPublisher (app: FastifyInstance, options: ClickPublisherOptions) {
-  const publisher = createClickPublisher(app.eventProducer, app.log as never, options)
+export default fp(async function clickPublisher (app: FastifyInstance, options: ClickPublisherOptions & { brokers: string }) {
+  // A client of its own that gives up within a few seconds: clicks are best effort, and a
+  // batch retried for a minute during an outage would only hold back the ones behind it.
+  const kafka = createKafka({
+    clientId: 'shortener-clicks',
+    brokers: options.brokers,
+    logger: app.log as never,
+    connectionTimeoutMs: 1_000,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 }
+  })
+  const producer = createEventProducer(kafka)
+  await producer.connect()
+  const publisher = createClickPublisher(producer, app.log as never, options)
   app.decorate('clicks', publisher)
-  // Runs before the producer disconnects (plugins close in reverse order of registration).
-  app.addHook('onClose', async () => { await publisher.close() })
+  app.addHook('onClose', async () => {
+    await publisher.close()
+    await producer.disconnect()
+  })
 }, { name: 'click-publisher', dependencies: ['kafka'] })

@@ -1,0 +1,57 @@
+// Clicks end to end: redirects publish url.clicked, the aggregator counts them in Postgres once
+// each (also when a batch is redelivered) and emits url.milestone from the outbox.
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { createEvent, createKafka, decodeEvent, Topics, type DecodedMessage } from '@shortfeed/common'
+import { testServers } from '@shortfeed/test-harness'
+import { aggregateClicks } from '../../src/consumers/click-aggregator.ts'
+import { asUser, buildForFile, eventually, uniqueName } from '../helper.ts'
+
+const app = await buildForFile({ MILESTONES: '3,5' })
+
+test('when a link is followed N times, then its click count becomes N', async () => {
+  const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/count' } })).json()
+  await Promise.all(Array.from({ length: 7 }, () => app.inject({ url: `/${code}`, headers: { referer: 'https://ref.example/', 'user-agent': 'test' } })))
+  const details = await eventually(async () => (await app.inject({ url: `/api/v1/urls/${code}` })).json(), (d) => d.clicks === 7)
+  assert.equal(details.clicks, 7)
+})
+
+test('when a batch is delivered again, then it is not counted twice', async () => {
+  const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/redeliver' } })).json()
+  const partition = { topic: uniqueName('clicks'), partition: 0 }
+  const batch: DecodedMessage[] = [0, 1, 2].map((offset) => ({
+    event: createEvent(Topics.urlClicked, { code, at: new Date().toISOString() }, { source: 'test' }),
+    meta: { topic: partition.topic, partition: 0, offset: String(offset), key: code, headers: {} }
+  }))
+  await aggregateClicks(app.pg, batch, partition, [])
+  await aggregateClicks(app.pg, batch, partition, [])
+  await aggregateClicks(app.pg, [...batch, { ...batch[0]!, meta: { ...batch[0]!.meta, offset: '3' } }], partition, [])
+  assert.equal((await app.inject({ url: `/api/v1/urls/${code}` })).json().clicks, 4)
+})
+
+test('when an owner\'s link crosses a milestone, then url.milestone is published once per milestone', async () => {
+  const ownerId = uniqueName('owner')
+  const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', headers: asUser(ownerId), payload: { url: 'https://example.com/famous' } })).json()
+
+  const kafka = createKafka({ clientId: 'milestone-test', brokers: (await testServers()).kafkaBrokers })
+  const consumer = kafka.consumer({ groupId: uniqueName('milestones') })
+  await consumer.connect()
+  await consumer.subscribe({ topic: Topics.urlMilestone, fromBeginning: true })
+  const seen: Array<{ key: string, data: { code: string, ownerId: string, clicks: number } }> = []
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const event = decodeEvent(message.value)
+      if ((event.data as { ownerId: string }).ownerId === ownerId) seen.push({ key: String(message.key), data: event.data as never })
+    }
+  })
+  after(() => consumer.disconnect())
+
+  for (let i = 0; i < 6; i++) await app.inject({ url: `/${code}` })
+  await eventually(async () => seen.length, (n) => n >= 2)
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.deepEqual(seen.map((m) => m.data.clicks).sort(), [3, 5])
+  for (const m of seen) {
+    assert.equal(m.key, ownerId)
+    assert.equal(m.data.code, code)
+  }
+})

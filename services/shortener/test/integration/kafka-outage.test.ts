@@ -1,0 +1,30 @@
+// When Kafka goes away: redirects are unaffected and the clicks that cannot be published are
+// counted as dropped. Uses a broker of its own so the shared one stays up.
+import assert from 'node:assert/strict'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { freePort, startNativeKafka } from '@shortfeed/infra'
+import { buildApp, counter, eventually, testConfig } from '../helper.ts'
+
+test('when Kafka stops, then redirects keep working and dropped clicks are counted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shortener-kafka-outage-'))
+  chmodSync(dir, 0o755)
+  const kafka = await startNativeKafka({ dir, port: await freePort(), controllerPort: await freePort() })
+  after(async () => { await kafka.stop(); rmSync(dir, { recursive: true, force: true }) })
+  const app = await buildApp(await testConfig({ KAFKA_BROKERS: kafka.brokers, CLICK_AGGREGATOR_ENABLED: 'false' }))
+  after(() => app.close())
+
+  const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/offline' } })).json()
+  await kafka.stop()
+  const dropped = await counter(app, 'shortener_clicks_dropped')
+
+  for (let i = 0; i < 20; i++) {
+    const started = Date.now()
+    const res = await app.inject({ url: `/${code}` })
+    assert.equal(res.statusCode, 302)
+    assert.ok(Date.now() - started < 200, 'a redirect never waits for Kafka')
+  }
+  await eventually(async () => await counter(app, 'shortener_clicks_dropped') - dropped, (n) => n === 20, 30_000)
+})
