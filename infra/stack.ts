@@ -23,7 +23,7 @@ interface ProcessManifest {
   database?: string
   /** Migrations folder relative to the service folder, applied before any process starts. */
   migrations?: string
-  /** Extra environment; `${port:<name>}` expands to another process's port. */
+  /** Extra environment; `${port:<name>[,<fallback>]}` expands to a process's port. */
   env?: Record<string, string>
   /** Lower starts first; the gateway goes last. */
   startOrder?: number
@@ -117,7 +117,13 @@ async function startServices (infra: { postgresUrl: string, redisUrl: string, ka
   mkdirSync(logsDir, { recursive: true })
   const started: Array<{ name: string, url: string, process: ServerProcess }> = []
   for (const { service, manifest } of all.sort((a, b) => (a.manifest.startOrder ?? 0) - (b.manifest.startOrder ?? 0))) {
-    const extra = Object.fromEntries(Object.entries(manifest.env ?? {}).map(([k, v]) => [k, v.replace(/\$\{port:([\w-]+)\}/g, (_m, name: string) => String(ports.get(name)))]))
+    // `${port:a,b}` is the port of process a, or of b when a is not declared (yet).
+    const expand = (value: string) => value.replace(/\$\{port:([\w,-]+)\}/g, (_m, names: string) => {
+      const port = names.split(',').map((n) => ports.get(n)).find((p) => p !== undefined)
+      if (port === undefined) throw new Error(`${manifest.name}: no process among ${names} for \${port:${names}}`)
+      return String(port)
+    })
+    const extra = Object.fromEntries(Object.entries(manifest.env ?? {}).map(([k, v]) => [k, expand(v)]))
     const env = {
       ...process.env,
       ...extra,

@@ -38,12 +38,15 @@ export default async function redirectRoute (fastify: FastifyInstance, options: 
     if (target.deleted) throw new LinkGone(code)
     if (target.expiresAt !== null && target.expiresAt <= Date.now()) throw new LinkExpired(code)
 
-    app.clicks.publishClick({
-      code,
-      at: new Date().toISOString(),
-      ...(request.headers.referer ? { referrer: request.headers.referer.slice(0, 2048) } : {}),
-      ...(request.headers['user-agent'] ? { userAgent: request.headers['user-agent'].slice(0, 1024) } : {})
-    })
+    // HEAD is how link previews and checkers probe; only a GET is somebody following the link.
+    if (request.method === 'GET') {
+      app.clicks.publishClick({
+        code,
+        at: new Date().toISOString(),
+        ...(request.headers.referer ? { referrer: request.headers.referer.slice(0, 2048) } : {}),
+        ...(request.headers['user-agent'] ? { userAgent: request.headers['user-agent'].slice(0, 1024) } : {})
+      })
+    }
     // A 301 is cached by browsers for good, so later clicks never reach us (nor the counts);
     // links that expire always get a 302 so the expiry is honoured.
     const permanent = (target.permanent || options.status === 301) && target.expiresAt === null

@@ -16,6 +16,15 @@ test('when a link is followed N times, then its click count becomes N', async ()
   assert.equal(details.clicks, 7)
 })
 
+test('when a link is only probed with HEAD, then no click is counted', async () => {
+  const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/probe' } })).json()
+  for (let i = 0; i < 3; i++) assert.equal((await app.inject({ method: 'HEAD', url: `/${code}` })).statusCode, 302)
+  for (let i = 0; i < 2; i++) await app.inject({ url: `/${code}` })
+  await eventually(async () => (await app.inject({ url: `/api/v1/urls/${code}` })).json().clicks, (n) => n >= 2)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  assert.equal((await app.inject({ url: `/api/v1/urls/${code}` })).json().clicks, 2)
+})
+
 test('when a batch is delivered again, then it is not counted twice', async () => {
   const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/redeliver' } })).json()
   const partition = { topic: uniqueName('clicks'), partition: 0 }
