@@ -23,7 +23,7 @@ export interface OutboxEvent {
 }
 
 /** Adds events to the outbox inside the caller's transaction; the relay wakes at commit. */
-export async function enqueueEvents (client: pg.PoolClient | pg.Pool, events: OutboxEvent[]): Promise<void> {
+export async function enqueueEvents (client: pg.ClientBase | pg.Pool, events: OutboxEvent[]): Promise<void> {
   if (events.length === 0) return
   const headers = traceHeaders()
   await client.query(

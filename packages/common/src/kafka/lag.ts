@@ -1,0 +1,31 @@
+// Consumer lag: for each topic, the messages a group has not consumed yet (log end offset minus
+// the group's committed offset, summed over partitions). Read on demand, e.g. by a gauge.
+import type { Kafka } from 'kafkajs'
+
+export function consumerLag (kafka: Kafka, groupId: string, topics: readonly string[]) {
+  const admin = kafka.admin()
+  let connected: Promise<void> | undefined
+  return {
+    async read (): Promise<Map<string, number>> {
+      connected ??= admin.connect()
+      await connected
+      const lag = new Map<string, number>()
+      const committed = await admin.fetchOffsets({ groupId, topics: [...topics] })
+      for (const { topic, partitions } of committed) {
+        const ends = await admin.fetchTopicOffsets(topic)
+        let total = 0
+        for (const end of ends) {
+          const offset = partitions.find((p) => p.partition === end.partition)?.offset ?? '-1'
+          // -1: nothing committed yet; a new group starts from the beginning.
+          const from = offset === '-1' ? Number(end.low) : Number(offset)
+          total += Math.max(0, Number(end.high) - from)
+        }
+        lag.set(topic, total)
+      }
+      return lag
+    },
+    async close () {
+      if (connected) await admin.disconnect()
+    }
+  }
+}

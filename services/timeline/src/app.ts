@@ -1,0 +1,60 @@
+// The timeline API as a Fastify app: buildApp(config) registers, in order, the infrastructure,
+// the social graph and posts, the routes, and the outbox relay that takes post.created,
+// user.followed and user.unfollowed to Kafka.
+import { createServer, identityPlugin, kafkaPlugin, postgresPlugin, redisPlugin, secretNames, startOutboxRelay } from '@shortfeed/common'
+import { createTokenIssuer } from './auth/tokens.ts'
+import { TimelineConfig } from './config.ts'
+import { FANOUT_TOPICS } from './fanout/consumer.ts'
+import { createSnowflake } from './ids/snowflake.ts'
+import { claimWorkerId } from './ids/worker-id.ts'
+import { timelineMetrics as metrics } from './metrics.ts'
+import posts from './plugins/posts.ts'
+import socialGraph from './plugins/social-graph.ts'
+import authRoutes from './routes/auth.ts'
+import followingRoutes from './routes/following.ts'
+import postRoutes from './routes/posts.ts'
+import timelineRoutes from './routes/timeline.ts'
+import userRoutes from './routes/users.ts'
+import { createHomeTimeline } from './timelines/home-timeline.ts'
+import { createTimelineStore } from './timelines/timeline-store.ts'
+
+export const MIGRATIONS_DIR = new URL('../migrations', import.meta.url).pathname
+/** Elects one outbox relay per timeline database. */
+const OUTBOX_LOCK_KEY = 0x71e_0001
+
+export async function buildApp (config: TimelineConfig) {
+  const app = await createServer({
+    service: 'timeline',
+    config,
+    redact: [...secretNames(TimelineConfig), '*.accessToken'],
+    trustProxy: ['127.0.0.1', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']
+  })
+
+  await app.register(postgresPlugin, { config, applicationName: 'timeline', migrationsDir: MIGRATIONS_DIR })
+  await app.register(redisPlugin, { config, connectionName: 'timeline' })
+  await app.register(kafkaPlugin, { config, clientId: 'timeline', topics: FANOUT_TOPICS })
+  await app.register(identityPlugin, { secret: config.INTERNAL_AUTH_SECRET })
+
+  const ids = createSnowflake(await claimWorkerId(app.pg))
+  await app.register(socialGraph, { ids })
+  await app.register(posts, { ids, cacheTtlSeconds: config.POST_CACHE_TTL_SECONDS })
+  const store = createTimelineStore(app.redis, config.TIMELINE_MAX_ENTRIES)
+  const home = createHomeTimeline({ graph: app.graph, posts: app.posts, store, maxEntries: config.TIMELINE_MAX_ENTRIES, inactiveDays: config.FANOUT_INACTIVE_DAYS })
+
+  await app.register(userRoutes)
+  await app.register(authRoutes, { tokens: await createTokenIssuer(config.JWT_PRIVATE_KEY, config.ACCESS_TOKEN_TTL_SECONDS) })
+  await app.register(followingRoutes)
+  await app.register(postRoutes)
+  await app.register(timelineRoutes, { home })
+
+  const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log as never, lockKey: OUTBOX_LOCK_KEY })
+  const observeBacklog = async (result: { observe: (value: number) => void }) => {
+    result.observe(await relay.backlog().catch(() => 0))
+  }
+  metrics.outboxBacklog.addCallback(observeBacklog)
+  app.addHook('onClose', async () => {
+    metrics.outboxBacklog.removeCallback(observeBacklog)
+    await relay.stop()
+  })
+  return app
+}

@@ -1,0 +1,46 @@
+// The fan-out worker as a Fastify app: no public API, only health, metrics and the consumer
+// that pushes posts onto followers' timelines. It scales apart from the API (more instances
+// join the same consumer group).
+import { consumerLag, createServer, kafkaPlugin, postgresPlugin, redisPlugin } from '@shortfeed/common'
+import { FanoutConfig } from './config.ts'
+import { FANOUT_TOPICS, startFanoutConsumer } from './fanout/consumer.ts'
+import { createFanout } from './fanout/fanout.ts'
+import { timelineMetrics as metrics } from './metrics.ts'
+import { createTimelineStore } from './timelines/timeline-store.ts'
+
+export async function buildFanoutApp (config: FanoutConfig) {
+  const app = await createServer({ service: 'timeline-fanout', config })
+  // The API process owns the schema; the worker never migrates.
+  await app.register(postgresPlugin, { config: { ...config, MIGRATE_ON_START: false }, applicationName: 'timeline-fanout' })
+  await app.register(redisPlugin, { config, connectionName: 'timeline-fanout' })
+  await app.register(kafkaPlugin, { config, clientId: 'timeline-fanout', topics: FANOUT_TOPICS })
+
+  const fanout = createFanout({
+    pool: app.pg,
+    store: createTimelineStore(app.redis, config.TIMELINE_MAX_ENTRIES),
+    celebrityThreshold: config.CELEBRITY_FOLLOWER_THRESHOLD,
+    inactiveDays: config.FANOUT_INACTIVE_DAYS,
+    batchSize: config.FANOUT_BATCH_SIZE,
+    backfillPosts: config.FOLLOW_BACKFILL_POSTS
+  })
+  const consumer = await startFanoutConsumer({
+    kafka: app.kafka,
+    groupId: config.FANOUT_GROUP,
+    fanout,
+    deadLetters: app.eventProducer,
+    logger: app.log as never,
+    maxEntries: config.TIMELINE_MAX_ENTRIES,
+    attempts: config.KAFKA_HANDLER_ATTEMPTS
+  })
+  const lag = consumerLag(app.kafka, config.FANOUT_GROUP, FANOUT_TOPICS)
+  const observeLag = async (result: { observe: (value: number, attributes: Record<string, string>) => void }) => {
+    for (const [topic, value] of await lag.read().catch(() => new Map<string, number>())) result.observe(value, { topic })
+  }
+  metrics.consumerLag.addCallback(observeLag)
+  app.addHook('onClose', async () => {
+    metrics.consumerLag.removeCallback(observeLag)
+    await consumer.stop()
+    await lag.close()
+  })
+  return { app, fanout }
+}

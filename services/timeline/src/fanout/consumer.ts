@@ -1,0 +1,36 @@
+// The fan-out worker's Kafka side: post.created → push; user.followed → backfill;
+// user.unfollowed → remove. At-least-once with retries and a DLQ (packages/common); every
+// handler is idempotent, so redelivery is harmless.
+import { assertEventData, startEventConsumer, Topics, type EventConsumer, type EventProducer, type FollowData, type PostCreatedData } from '@shortfeed/common'
+import type { Kafka } from 'kafkajs'
+import type { Logger } from 'pino'
+import type { Fanout } from './fanout.ts'
+
+export const FANOUT_TOPICS = [Topics.postCreated, Topics.userFollowed, Topics.userUnfollowed]
+
+export function startFanoutConsumer (options: { kafka: Kafka, groupId: string, fanout: Fanout, deadLetters: EventProducer, logger: Logger, maxEntries: number, attempts: number }): Promise<EventConsumer> {
+  return startEventConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: FANOUT_TOPICS,
+    deadLetters: options.deadLetters,
+    logger: options.logger,
+    attempts: options.attempts,
+    // Partitions are independent (an author's posts share one); two at once use both cores' I/O.
+    partitionsConsumedConcurrently: 3,
+    handle: async (event, meta) => {
+      assertEventData(meta.topic, event.data)
+      switch (meta.topic) {
+        case Topics.postCreated:
+          await options.fanout.fanOutPost(event.data as PostCreatedData)
+          break
+        case Topics.userFollowed:
+          await options.fanout.backfillFollow(event.data as FollowData)
+          break
+        case Topics.userUnfollowed:
+          await options.fanout.removeUnfollowed(event.data as FollowData, options.maxEntries)
+          break
+      }
+    }
+  })
+}

@@ -1,0 +1,26 @@
+// Access tokens and the JWKS that lets the gateway verify them.
+import createError from '@fastify/error'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
+import { burnPasswordCheck, verifyPassword } from '../auth/passwords.ts'
+import type { TokenIssuer } from '../auth/tokens.ts'
+import { ProblemResponse, TokenBody, TokenResponse } from '../schemas/timeline.ts'
+
+export const InvalidCredentials = createError('TIMELINE_INVALID_CREDENTIALS', 'The handle or the password is wrong', 401)
+
+export default async function authRoutes (fastify: FastifyInstance, options: { tokens: TokenIssuer }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+
+  app.post('/api/v1/auth/token', {
+    schema: { tags: ['auth'], summary: 'Exchange a handle and password for an access token', body: TokenBody, response: { 200: TokenResponse, 400: ProblemResponse, 401: ProblemResponse } }
+  }, async (request) => {
+    const found = await app.graph.findCredentials(request.body.handle)
+    // Same work whether or not the handle exists: timing must not tell which handles do.
+    const valid = found ? await verifyPassword(request.body.password, found.passwordHash) : await burnPasswordCheck(request.body.password)
+    if (!found || !valid) throw new InvalidCredentials()
+    return options.tokens.issue(found.user)
+  })
+
+  app.get('/.well-known/jwks.json', async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=300').send(options.tokens.jwks))
+}

@@ -1,0 +1,57 @@
+// Request and response schemas of the timeline API (they also generate the OpenAPI document).
+import { Type, type Static } from 'typebox'
+import { ID_PATTERN } from '../ids/snowflake.ts'
+
+export const Id = Type.String({ pattern: ID_PATTERN, description: 'a 64-bit id as a decimal string' })
+
+export const RegisterBody = Type.Object({
+  handle: Type.String({ pattern: '^[A-Za-z0-9_]{3,30}$', description: 'letters, digits and _; unique whatever the case' }),
+  password: Type.String({ minLength: 8, maxLength: 128 }),
+  displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 50 }))
+}, { additionalProperties: false })
+export type RegisterBody = Static<typeof RegisterBody>
+
+export const TokenBody = Type.Object({
+  handle: Type.String({ minLength: 1, maxLength: 30 }),
+  password: Type.String({ minLength: 1, maxLength: 128 })
+}, { additionalProperties: false })
+
+export const TokenResponse = Type.Object({
+  accessToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer()
+})
+
+export const UserResponse = Type.Object({
+  id: Id,
+  handle: Type.String(),
+  displayName: Type.Union([Type.String(), Type.Null()]),
+  followerCount: Type.Integer(),
+  followingCount: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' })
+})
+
+export const UserParams = Type.Object({ id: Id })
+export const FollowParams = Type.Object({ userId: Id })
+export const PostParams = Type.Object({ id: Id })
+
+export const PostBody = Type.Object({
+  text: Type.String({ minLength: 1, maxLength: 2000, description: '1–280 characters once trimmed' })
+}, { additionalProperties: false })
+
+export const PostResponse = Type.Object({
+  id: Id,
+  authorId: Id,
+  authorHandle: Type.String(),
+  text: Type.String(),
+  createdAt: Type.String({ format: 'date-time' })
+})
+
+export const ProblemResponse = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.Optional(Type.String()),
+  instance: Type.Optional(Type.String()),
+  code: Type.Optional(Type.String())
+}, { additionalProperties: true })

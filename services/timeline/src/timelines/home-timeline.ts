@@ -1,0 +1,83 @@
+// The home timeline, read side of the hybrid fan-out: the entries pushed to the reader's Redis
+// timeline merged with the posts readers must pull — those of celebrities (never pushed), those
+// fan-out has not pushed yet, and the reader's own (read-your-writes) — newest first, without
+// duplicates, and only from authors the reader follows now. A missing timeline (evicted, never
+// built, or stale because fan-out skipped an inactive reader) is rebuilt from Postgres.
+import { timelineMetrics as metrics } from '../metrics.ts'
+import type { Post, Posts } from '../plugins/posts.ts'
+import type { SocialGraph } from '../plugins/social-graph.ts'
+import type { TimelineStore } from './timeline-store.ts'
+
+export interface HomeTimelineDeps {
+  graph: SocialGraph
+  posts: Posts
+  store: TimelineStore
+  maxEntries: number
+  inactiveDays: number
+}
+
+export interface HomeTimelinePage {
+  items: Post[]
+  /** Id of the last item when more may follow. */
+  nextBefore: string | null
+}
+
+const byIdDesc = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0)
+
+/** Newest-first union of id lists without duplicates. */
+export function mergeNewestFirst (...lists: string[][]): string[] {
+  return [...new Set(lists.flat())].sort(byIdDesc)
+}
+
+export function createHomeTimeline (deps: HomeTimelineDeps) {
+  const rebuilding = new Map<string, Promise<void>>()
+
+  async function rebuild (readerId: string, followeeIds: string[]) {
+    metrics.timelineRebuilds.add(1)
+    // Create the key first so fan-out during the rebuild lands in it, then add the snapshot.
+    await deps.store.replace(readerId, [])
+    await deps.store.replace(readerId, await deps.posts.recentIds(followeeIds, deps.maxEntries))
+  }
+
+  /** One rebuild per reader per instance, however many of their requests arrive together. */
+  function rebuildOnce (readerId: string, followeeIds: string[]) {
+    let pending = rebuilding.get(readerId)
+    if (!pending) {
+      pending = rebuild(readerId, followeeIds).finally(() => { rebuilding.delete(readerId) })
+      rebuilding.set(readerId, pending)
+    }
+    return pending
+  }
+
+  return {
+    async read (readerId: string, limit: number, beforeId?: string): Promise<HomeTimelinePage> {
+      const [following, previousActivity] = await Promise.all([deps.graph.following(readerId), deps.graph.touch(readerId)])
+      const followeeIds = following.map((f) => f.id)
+      const allowed = new Set([...followeeIds, readerId])
+
+      const inactiveSince = Date.now() - deps.inactiveDays * 86_400_000
+      const stale = previousActivity !== null && previousActivity.getTime() < inactiveSince
+      if (stale || !await deps.store.exists(readerId)) await rebuildOnce(readerId, followeeIds)
+      else metrics.timelineHits.add(1)
+
+      // Fetch one more than asked from each source to know whether another page exists.
+      const want = limit + 1
+      const [pushed, pulled] = await Promise.all([
+        deps.store.page(readerId, beforeId, want * 2),
+        // Pulled: every followed author's posts not pushed yet (celebrities' never are), and
+        // the reader's own, so a post is visible to its author at once.
+        deps.posts.recentIds([...followeeIds, readerId], want, beforeId, true)
+          .then(async (unpushed) => mergeNewestFirst(unpushed, await deps.posts.recentIds([readerId], want, beforeId)))
+      ])
+      const candidates = mergeNewestFirst(pushed, pulled)
+      const hydrated = await deps.posts.hydrate(candidates.slice(0, want * 2))
+      // A post pushed before an unfollow (or fanned out from a stale follower list) is dropped here.
+      const visible = hydrated.filter((p) => allowed.has(p.authorId))
+      const items = visible.slice(0, limit)
+      const more = visible.length > limit || (candidates.length >= want * 2 && items.length === limit)
+      return { items, nextBefore: more && items.length > 0 ? items.at(-1)!.id : null }
+    }
+  }
+}
+
+export type HomeTimeline = ReturnType<typeof createHomeTimeline>

@@ -1,0 +1,98 @@
+// Home timelines in Redis: one sorted set per user (member = post id, score = its time in ms),
+// capped at TIMELINE_MAX_ENTRIES. A timeline that exists always holds a sentinel member, so
+// "exists but empty" differs from "missing" (evicted or never built), which must be rebuilt.
+// Pushes only land on timelines that exist: creating a partial one would hide older posts.
+import type { Redis, Result } from 'ioredis'
+import { snowflakeTime } from '../ids/snowflake.ts'
+
+export const SENTINEL = '0'
+export const timelineKey = (userId: string) => `timeline:${userId}`
+
+/** Adds a post to a timeline that exists, then trims it to the cap (oldest out). */
+const PUSH_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[3]) + 1))
+return 1`
+// Rank 0 is the sentinel (score 0): trimming starts at rank 1 so it is never evicted.
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    pushToTimeline: (key: string, score: number, member: string, cap: number) => Result<number, Context>
+  }
+}
+
+export interface TimelineEntry { postId: string, at: number }
+
+export interface TimelineStore {
+  /** Pushes one post to many timelines in one pipeline; returns how many timelines took it. */
+  pushMany: (userIds: readonly string[], postId: string) => Promise<number>
+  /** Adds posts to one timeline if it exists (follow backfill). */
+  addIfExists: (userId: string, postIds: readonly string[]) => Promise<boolean>
+  remove: (userId: string, postIds: readonly string[]) => Promise<void>
+  exists: (userId: string) => Promise<boolean>
+  /** Replaces the timeline with these posts (rebuild). */
+  replace: (userId: string, postIds: readonly string[]) => Promise<void>
+  /** Up to `count` post ids older than `beforeId` (all when undefined), newest first. */
+  page: (userId: string, beforeId: string | undefined, count: number) => Promise<string[]>
+  drop: (userId: string) => Promise<void>
+}
+
+export function createTimelineStore (redis: Redis, cap: number): TimelineStore {
+  redis.defineCommand('pushToTimeline', { numberOfKeys: 1, lua: PUSH_SCRIPT })
+
+  return {
+    async pushMany (userIds, postId) {
+      if (userIds.length === 0) return 0
+      const score = snowflakeTime(postId)
+      const pipeline = redis.pipeline()
+      for (const userId of userIds) pipeline.pushToTimeline(timelineKey(userId), score, postId, cap)
+      const results = await pipeline.exec()
+      let pushed = 0
+      for (const [err, value] of results ?? []) {
+        if (err) throw err
+        pushed += Number(value)
+      }
+      return pushed
+    },
+
+    async addIfExists (userId, postIds) {
+      if (postIds.length === 0) return this.exists(userId)
+      const pipeline = redis.pipeline()
+      for (const postId of postIds) pipeline.pushToTimeline(timelineKey(userId), snowflakeTime(postId), postId, cap)
+      const results = await pipeline.exec()
+      return (results ?? []).some(([err, value]) => !err && Number(value) === 1)
+    },
+
+    async remove (userId, postIds) {
+      if (postIds.length > 0) await redis.zrem(timelineKey(userId), ...postIds)
+    },
+
+    async exists (userId) {
+      return await redis.exists(timelineKey(userId)) === 1
+    },
+
+    async replace (userId, postIds) {
+      const key = timelineKey(userId)
+      const args: Array<string | number> = [0, SENTINEL]
+      for (const postId of postIds.slice(0, cap)) args.push(snowflakeTime(postId), postId)
+      // Merge into whatever fan-out pushed while the rebuild read Postgres, never drop it.
+      await redis.multi().zadd(key, ...args).zremrangebyrank(key, 1, -(cap + 1)).exec()
+    },
+
+    async page (userId, beforeId, count) {
+      // Scores are milliseconds; ids within one millisecond are told apart by comparing ids.
+      const max = beforeId === undefined ? '+inf' : String(snowflakeTime(beforeId))
+      const ids = await redis.zrevrangebyscore(timelineKey(userId), max, '(0', 'LIMIT', 0, count + 64)
+      const before = beforeId === undefined ? undefined : BigInt(beforeId)
+      return ids
+        .filter((id) => before === undefined || BigInt(id) < before)
+        .sort((a, b) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0))
+        .slice(0, count)
+    },
+
+    async drop (userId) {
+      await redis.del(timelineKey(userId))
+    }
+  }
+}
