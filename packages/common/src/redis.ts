@@ -6,11 +6,13 @@ export interface RedisOptions {
   url: string
   connectionName: string
   commandTimeoutMs?: number
+  keyPrefix?: string
 }
 
 export function createRedis (options: RedisOptions): Redis {
   const redis = new Redis(options.url, {
     connectionName: options.connectionName,
+    keyPrefix: options.keyPrefix ?? '',
     lazyConnect: true,
     enableOfflineQueue: false,
     commandTimeout: options.commandTimeoutMs ?? 1_000,

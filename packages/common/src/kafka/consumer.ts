@@ -3,7 +3,7 @@
 // failing message is retried with backoff; one that keeps failing (or cannot be an event at
 // all) goes to the dead-letter topic with the error in headers, and the partition moves on.
 import { context, propagation, trace } from '@opentelemetry/api'
-import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs'
+import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
 import type { Logger } from 'pino'
 import { backoffDelay, sleep, type BackoffOptions } from '../retry.ts'
 import { decodeEvent, MalformedEventError, type EventEnvelope } from './envelope.ts'
@@ -45,6 +45,21 @@ export interface EventConsumer {
  * bounds shutdown time; data still arrives as soon as it is there.
  */
 const FETCH_MAX_WAIT_MS = 1_000
+
+/**
+ * Leaving the group talks to the broker; with the broker down that could take minutes of
+ * retries. Shutdown gives up after this: uncommitted offsets are simply redelivered.
+ */
+const DISCONNECT_TIMEOUT_MS = 10_000
+
+async function disconnectWithin (consumer: Consumer) {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    consumer.disconnect(),
+    new Promise<void>((resolve) => { timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS) })
+  ])
+  clearTimeout(timer)
+}
 
 export const DeadLetterHeaders = {
   error: 'x-dlq-error',
@@ -141,7 +156,7 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
   return {
     async stop () {
       stopping.abort(new Error('consumer stopping'))
-      await consumer.disconnect()
+      await disconnectWithin(consumer)
     }
   }
 }
@@ -214,7 +229,7 @@ export async function startBatchConsumer (options: BatchConsumerOptions): Promis
   return {
     async stop () {
       stopping.abort(new Error('consumer stopping'))
-      await consumer.disconnect()
+      await disconnectWithin(consumer)
     }
   }
 }

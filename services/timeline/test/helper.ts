@@ -1,0 +1,90 @@
+// Builds the timeline API and its fan-out worker in-process against the harness's real
+// servers: each test file gets its own database, Redis key prefix and consumer group, and a low
+// celebrity threshold so both fan-out paths run. Telemetry starts before the app is imported
+// so GET /metrics is live; tests import the builders from here, never from src/.
+import { after } from 'node:test'
+import { loadConfig, signIdentity } from '@shortfeed/common'
+import { startTelemetry } from '@shortfeed/common/telemetry'
+import { createTestDatabase, testServers, uniqueName } from '@shortfeed/test-harness'
+
+startTelemetry({ serviceName: 'timeline-test' })
+const { buildApp } = await import('../src/app.ts')
+const { buildFanoutApp } = await import('../src/fanout-app.ts')
+const { TimelineConfig, FanoutConfig } = await import('../src/config.ts')
+
+export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
+
+export async function testEnv (overrides: Record<string, string> = {}): Promise<Record<string, string>> {
+  const servers = await testServers()
+  return {
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: await createTestDatabase('timeline'),
+    REDIS_URL: servers.redisUrl,
+    REDIS_KEY_PREFIX: `${uniqueName('t')}:`,
+    KAFKA_BROKERS: servers.kafkaBrokers,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    INTERNAL_AUTH_SECRET,
+    CELEBRITY_FOLLOWER_THRESHOLD: '3',
+    FANOUT_GROUP: uniqueName('fanout'),
+    ...overrides
+  }
+}
+
+/** The API and the fan-out worker sharing one environment, closed after the file. */
+export async function buildStack (overrides: Record<string, string> = {}, options: { fanout?: boolean } = {}) {
+  const env = await testEnv(overrides)
+  const api = await buildApp(loadConfig('timeline', TimelineConfig, env))
+  after(() => api.close())
+  const worker = options.fanout === false ? undefined : await buildFanoutApp(loadConfig('timeline-fanout', FanoutConfig, env))
+  if (worker) after(() => worker.app.close())
+  return { api, worker, env }
+}
+
+/** Headers the gateway would add for this user. */
+export function asUser (userId: string): Record<string, string> {
+  return signIdentity(INTERNAL_AUTH_SECRET, userId)
+}
+
+type Injectable = { inject: (options: { method?: string, url: string, headers?: Record<string, string>, payload?: object }) => Promise<{ statusCode: number, json: () => any, body: string, headers: Record<string, unknown> }> }
+
+export async function register (api: Injectable, handle = uniqueName('u').slice(0, 30)): Promise<{ id: string, handle: string }> {
+  const res = await api.inject({ method: 'POST', url: '/api/v1/users', payload: { handle, password: 'correct horse battery' } })
+  if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+export async function follow (api: Injectable, followerId: string, followeeId: string) {
+  const res = await api.inject({ method: 'PUT', url: `/api/v1/me/following/${followeeId}`, headers: asUser(followerId) })
+  if (res.statusCode !== 204) throw new Error(`follow: ${res.statusCode} ${res.body}`)
+}
+
+export async function post (api: Injectable, authorId: string, text: string): Promise<{ id: string }> {
+  const res = await api.inject({ method: 'POST', url: '/api/v1/posts', headers: asUser(authorId), payload: { text } })
+  if (res.statusCode !== 201) throw new Error(`post: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+export async function timeline (api: Injectable, readerId: string, query = ''): Promise<{ items: Array<{ id: string, authorId: string, text: string }>, nextCursor: string | null }> {
+  const res = await api.inject({ url: `/api/v1/timeline${query}`, headers: asUser(readerId) })
+  if (res.statusCode !== 200) throw new Error(`timeline: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+export async function counter (app: Injectable, name: string): Promise<number> {
+  const { body } = await app.inject({ url: '/metrics' })
+  let total = 0
+  for (const line of body.split('\n')) if (line.startsWith(`${name}_total`)) total += Number(line.split(' ').at(-1))
+  return total
+}
+
+export async function eventually<T> (probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (accept(value)) return value
+    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+export { buildApp, buildFanoutApp, uniqueName }

@@ -1,0 +1,43 @@
+// Kafka down while people post: posts are accepted (the outbox keeps their events), and when
+// the broker is back every post reaches every follower's timeline, once. Uses a broker of its
+// own, stopped and restarted mid-test.
+import assert from 'node:assert/strict'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { freePort, startNativeKafka, type NativeKafka } from '@shortfeed/infra'
+import { Redis } from 'ioredis'
+import { buildStack, eventually, follow, post, register, timeline } from '../helper.ts'
+
+test('when Kafka is down while posting, then every post arrives once after it returns', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'timeline-kafka-outage-'))
+  chmodSync(dir, 0o755)
+  const ports = { port: await freePort(), controllerPort: await freePort() }
+  let kafka: NativeKafka = await startNativeKafka({ dir, ...ports })
+  const { api, env } = await buildStack({ KAFKA_BROKERS: kafka.brokers })
+  // After hooks run in order: the apps close (registered by buildStack) before the broker stops.
+  after(async () => { await kafka.stop(); rmSync(dir, { recursive: true, force: true }) })
+  const redis = new Redis(env['REDIS_URL']!, { keyPrefix: env['REDIS_KEY_PREFIX'] })
+  after(() => { redis.disconnect() })
+
+  const author = await register(api)
+  const followers = [await register(api), await register(api)]
+  for (const f of followers) {
+    await follow(api, f.id, author.id)
+    await timeline(api, f.id)
+  }
+
+  await kafka.stop()
+  const posted: string[] = []
+  for (let i = 0; i < 5; i++) posted.push((await post(api, author.id, `during outage ${i}`)).id)
+  assert.ok((await api.pg.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n >= 5, 'events wait in the outbox')
+
+  kafka = await startNativeKafka({ dir, ...ports })
+  for (const f of followers) {
+    const members = await eventually(() => redis.zrange(`timeline:${f.id}`, '0', '-1'), (m) => posted.every((id) => m.includes(id)), 90_000)
+    assert.equal(members.filter((m) => posted.includes(m)).length, 5, 'each post once')
+    assert.deepEqual((await timeline(api, f.id)).items.map((p) => p.id), [...posted].reverse())
+  }
+  await eventually(async () => (await api.pg.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n, (n) => n === 0)
+})

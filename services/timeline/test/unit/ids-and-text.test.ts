@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import fc from 'fast-check'
+import { hashPassword, verifyPassword } from '../../src/auth/passwords.ts'
+import { createSnowflake, EPOCH_MS, snowflakeTime } from '../../src/ids/snowflake.ts'
+import { checkPostText } from '../../src/text-policy.ts'
+import { mergeNewestFirst } from '../../src/timelines/home-timeline.ts'
+
+describe('snowflake ids', () => {
+  test('10 000 ids in the same millisecond are unique and increasing', () => {
+    const ids = createSnowflake(7, () => EPOCH_MS + 1_000)
+    const issued = Array.from({ length: 10_000 }, () => BigInt(ids.nextId()))
+    for (let i = 1; i < issued.length; i++) assert.ok(issued[i]! > issued[i - 1]!)
+  })
+
+  test('they carry their creation time and sort by it', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 1023 }), (offset, worker) => {
+      const id = createSnowflake(worker, () => EPOCH_MS + offset).nextId()
+      return snowflakeTime(id) === EPOCH_MS + offset
+    }))
+  })
+
+  test('a clock that steps back never yields a smaller id', () => {
+    let now = EPOCH_MS + 10_000
+    const ids = createSnowflake(1, () => now)
+    const first = BigInt(ids.nextId())
+    now -= 5_000
+    assert.ok(BigInt(ids.nextId()) > first)
+  })
+
+  test('worker ids outside 0–1023 are refused', () => {
+    assert.throws(() => createSnowflake(1024), RangeError)
+  })
+})
+
+describe('post text', () => {
+  test('is trimmed and NFC-normalised; length counts characters, not UTF-16 units', () => {
+    assert.equal(checkPostText('  hi  '), 'hi')
+    assert.equal(checkPostText('e\u0301'), 'é')
+    assert.equal(checkPostText('😀'.repeat(280)).length, 560)
+  })
+  test('empty, too long, or disguised text is refused', () => {
+    assert.throws(() => checkPostText('   \n '), /needs some text/)
+    assert.throws(() => checkPostText('x'.repeat(281)), /at most 280/)
+    assert.throws(() => checkPostText('safe\u202Etxt.exe'), /control/)
+    assert.throws(() => checkPostText('bell\u0007'), /control/)
+  })
+})
+
+describe('merging timelines', () => {
+  test('newest first, duplicates once, across id lengths', () => {
+    assert.deepEqual(mergeNewestFirst(['30', '10'], ['20', '10', '100']), ['100', '30', '20', '10'])
+  })
+})
+
+describe('passwords', () => {
+  test('a hash verifies its password and no other, and is salted', async () => {
+    const [a, b] = await Promise.all([hashPassword('correct horse'), hashPassword('correct horse')])
+    assert.notEqual(a, b)
+    assert.match(a, /^scrypt\$32768\$8\$1\$/)
+    assert.equal(await verifyPassword('correct horse', a), true)
+    assert.equal(await verifyPassword('correct horsf', a), false)
+  })
+})
