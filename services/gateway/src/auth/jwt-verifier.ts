@@ -1,0 +1,42 @@
+// Verifies access tokens against the timeline service's JWKS. jose's remote key set caches the
+// keys and refetches when a token names an unknown kid (key rotation), with a cooldown so a
+// flood of bad kids cannot hammer the JWKS endpoint. Only EdDSA is accepted: `alg: none`,
+// HS256 signed with the public key (algorithm confusion) and anything else are refused.
+import createError from '@fastify/error'
+import { createRemoteJWKSet, errors, jwtVerify } from 'jose'
+
+export const TokenMissing = createError('AUTH_REQUIRED', 'This operation needs an access token: Authorization: Bearer <token>', 401)
+export const TokenExpired = createError('AUTH_TOKEN_EXPIRED', 'The access token has expired; get a new one from POST /api/v1/auth/token', 401)
+export const TokenInvalid = createError('AUTH_TOKEN_INVALID', 'The access token is not valid: %s', 401)
+export const KeysUnavailable = createError('AUTH_KEYS_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly', 503)
+
+export const TOKEN_ISSUER = 'shortfeed-timeline'
+export const TOKEN_AUDIENCE = 'shortfeed'
+
+export interface Verifier {
+  /** The user id of a valid token; throws a 401 (or 503) problem error otherwise. */
+  verify: (authorization: string | undefined) => Promise<string | null>
+}
+
+export function createVerifier (jwksUrl: string): Verifier {
+  const keys = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 2_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })
+  return {
+    async verify (authorization) {
+      if (authorization === undefined) return null
+      const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(authorization)
+      if (!match) throw new TokenInvalid('expected "Bearer <jwt>"')
+      try {
+        const { payload } = await jwtVerify(match[1]!, keys, { algorithms: ['EdDSA'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, clockTolerance: 5 })
+        if (typeof payload.sub !== 'string' || !/^\d{1,19}$/.test(payload.sub)) throw new TokenInvalid('no subject')
+        return payload.sub
+      } catch (err) {
+        if (err instanceof errors.JWTExpired) throw new TokenExpired()
+        if (err instanceof errors.JWKSTimeout || (err instanceof Error && /fetch failed|ECONNREFUSED/.test(err.message))) {
+          throw Object.assign(new KeysUnavailable(), { retryAfterSeconds: 5 })
+        }
+        if (err instanceof errors.JOSEError) throw new TokenInvalid(err.code.replace(/^ERR_/, '').toLowerCase().replaceAll('_', ' '))
+        throw err
+      }
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// The edge: every public request passes here. Route → authenticate → rate-limit → call the
+// upstream (timeouts, retries, breaker) → stream the answer back. Every response carries the
+// rate-limit headers; every refusal is a problem document.
+import createError from '@fastify/error'
+import { signIdentity } from '@shortfeed/common'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Verifier } from './auth/jwt-verifier.ts'
+import { TokenMissing } from './auth/jwt-verifier.ts'
+import { gatewayMetrics as metrics } from './metrics.ts'
+import type { Decision, Policy, RateLimiter } from './rate-limit/rate-limiter.ts'
+import { matchRoute, pathExists, type PolicyName, type Upstream as UpstreamName } from './routing.ts'
+import { UpstreamFailure, type Upstream, type UpstreamResponse } from './upstream/upstream-client.ts'
+
+export const RouteNotFound = createError('GATEWAY_ROUTE_NOT_FOUND', 'No route for %s %s', 404)
+export const MethodNotAllowed = createError('GATEWAY_METHOD_NOT_ALLOWED', '%s is not supported on %s', 405)
+export const RateLimited = createError('GATEWAY_RATE_LIMITED', 'Too many %s requests; retry after %d seconds', 429)
+export const UpstreamUnavailable = createError('GATEWAY_UPSTREAM_UNAVAILABLE', 'The %s service is unavailable; retry shortly', 503)
+export const UpstreamTimeout = createError('GATEWAY_UPSTREAM_TIMEOUT', 'The %s service did not answer in time', 504)
+export const UpstreamUnreachable = createError('GATEWAY_UPSTREAM_UNREACHABLE', 'The %s service could not be reached', 502)
+
+export interface ProxyOptions {
+  upstreams: Partial<Record<UpstreamName, Upstream>>
+  verifier: Verifier
+  limiter: RateLimiter | undefined
+  policies: Record<PolicyName, Policy>
+  identitySecret: string
+  breakerResetSeconds: number
+}
+
+/** Request headers an upstream may see; everything else (cookies, Authorization, spoofed identity) stays at the edge. */
+const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'idempotency-key', 'user-agent', 'referer', 'last-event-id', 'if-none-match', 'if-modified-since']
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'])
+
+function rateLimitHeaders (reply: FastifyReply, policy: Policy, decision: Decision) {
+  void reply.headers({
+    'ratelimit-policy': `${policy.limit};w=${policy.periodSeconds};name="${policy.name}"`,
+    'ratelimit-limit': String(decision.limit),
+    'ratelimit-remaining': String(decision.remaining),
+    'ratelimit-reset': String(decision.resetSeconds)
+  })
+}
+
+export default async function proxy (app: FastifyInstance, options: ProxyOptions) {
+  // Bodies are passed through untouched (and buffered, so an idempotent request can be retried).
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
+
+  async function forward (request: FastifyRequest, reply: FastifyReply) {
+    const path = request.url.split('?')[0]!
+    const route = matchRoute(request.method, path)
+    if (!route) {
+      if (pathExists(path)) throw new MethodNotAllowed(request.method, path)
+      throw new RouteNotFound(request.method, path.slice(0, 200))
+    }
+
+    const userId = route.auth === 'none' ? null : await options.verifier.verify(request.headers.authorization)
+    if (route.auth === 'required' && userId === null) throw new TokenMissing()
+
+    if (options.limiter) {
+      const policy = options.policies[route.policy]
+      // Logins are limited per address whoever claims to log in; the rest per user when known.
+      const identity = route.policy === 'login' || userId === null ? `ip:${request.ip}` : `user:${userId}`
+      const decision = await options.limiter.check(policy, identity)
+      metrics.rateLimitDecisions.add(1, { policy: policy.name, decision: decision.allowed ? 'allow' : 'deny', store: decision.local ? 'local' : 'redis' })
+      rateLimitHeaders(reply, policy, decision)
+      if (!decision.allowed) throw Object.assign(new RateLimited(policy.name, decision.retryAfterSeconds), { retryAfterSeconds: decision.retryAfterSeconds })
+    }
+
+    const upstream = options.upstreams[route.upstream]
+    if (!upstream) throw new RouteNotFound(request.method, path.slice(0, 200))
+
+    const headers: Record<string, string> = {}
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = request.headers[name]
+      if (typeof value === 'string') headers[name] = value
+    }
+    // request.ips lists the trusted chain closest first (only with TRUST_PROXY); an untrusted
+    // client's own X-Forwarded-For is dropped, so it cannot choose its rate-limit identity.
+    headers['x-forwarded-for'] = request.ips ? [...request.ips].reverse().join(', ') : request.ip
+    headers['x-forwarded-proto'] = request.protocol
+    headers['x-request-id'] = request.id
+    if (userId !== null) Object.assign(headers, signIdentity(options.identitySecret, userId))
+
+    let response: UpstreamResponse
+    try {
+      response = await upstream.call({
+        method: request.method,
+        path: request.url,
+        headers,
+        body: Buffer.isBuffer(request.body) ? request.body : undefined,
+        streaming: route.streaming === true
+      })
+    } catch (err) {
+      if (err instanceof UpstreamFailure && err.response) {
+        response = err.response
+      } else if ((err as { code?: string }).code === 'EOPENBREAKER') {
+        throw Object.assign(new UpstreamUnavailable(route.upstream), { retryAfterSeconds: options.breakerResetSeconds })
+      } else if (err instanceof UpstreamFailure && err.timedOut) {
+        throw new UpstreamTimeout(route.upstream)
+      } else if (err instanceof UpstreamFailure) {
+        throw new UpstreamUnreachable(route.upstream)
+      } else {
+        throw err
+      }
+    }
+
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name) && !name.startsWith('x-shortfeed-')) void reply.header(name, value)
+    }
+    return reply.code(response.statusCode).send(response.body)
+  }
+
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+    url: '/*',
+    handler: forward
+  })
+}
