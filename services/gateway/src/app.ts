@@ -88,7 +88,8 @@ export async function buildApp (config: GatewayConfig) {
       login: parsePolicy('login', config.RATE_LIMIT_LOGIN)
     },
     identitySecret: config.INTERNAL_AUTH_SECRET,
-    breakerResetSeconds: Math.ceil(config.BREAKER_RESET_MS / 1000)
+    breakerResetSeconds: Math.ceil(config.BREAKER_RESET_MS / 1000),
+    bodyLimit: config.BODY_LIMIT_BYTES
   })
 
   app.addHook('onClose', async () => {

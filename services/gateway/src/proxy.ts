@@ -25,6 +25,7 @@ export interface ProxyOptions {
   policies: Record<PolicyName, Policy>
   identitySecret: string
   breakerResetSeconds: number
+  bodyLimit: number
 }
 
 /** Request headers an upstream may see; everything else (cookies, Authorization, spoofed identity) stays at the edge. */
@@ -43,7 +44,7 @@ function rateLimitHeaders (reply: FastifyReply, policy: Policy, decision: Decisi
 export default async function proxy (app: FastifyInstance, options: ProxyOptions) {
   // Bodies are passed through untouched (and buffered, so an idempotent request can be retried).
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) => { done(null, body) })
 
   async function forward (request: FastifyRequest, reply: FastifyReply) {
     const path = request.url.split('?')[0]!

@@ -96,7 +96,10 @@ export function toProblem (error: FastifyError & { retryAfterSeconds?: number },
   }
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode <= 599 ? error.statusCode : 500
   const title = STATUS_CODES[status] ?? 'Error'
-  if (status >= 500 && status !== 503) {
+  // A 5xx is shown only when it was raised on purpose with its own code (a gateway's 502/504,
+  // a 503 with Retry-After); anything else may carry internals and is hidden.
+  const deliberate = error.code !== undefined && /^[A-Z]+(_[A-Z]+)+$/.test(error.code) && !error.code.startsWith('FST_') && error.statusCode !== undefined
+  if (status >= 500 && status !== 503 && !deliberate) {
     return { type: 'about:blank', title, status, detail: `An unexpected error occurred (request ${request.id}).`, instance: instanceOf(request) }
   }
   return {

@@ -1,0 +1,98 @@
+// Real upstreams for the gateway's tests: the shortener and timeline services started as
+// processes (their own server.ts) on real Postgres, Redis and Kafka, plus tiny HTTP servers
+// that hang or fail on purpose. The gateway itself is built in-process after telemetry
+// starts, so GET /metrics is live.
+import { spawn } from 'node:child_process'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { after } from 'node:test'
+import { loadConfig } from '@shortfeed/common'
+import { startTelemetry } from '@shortfeed/common/telemetry'
+import { freePort } from '@shortfeed/infra'
+import { createTestDatabase, testServers, uniqueName } from '@shortfeed/test-harness'
+
+startTelemetry({ serviceName: 'gateway-test' })
+const { buildApp } = await import('../src/app.ts')
+const { GatewayConfig } = await import('../src/config.ts')
+
+export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
+const servicesDir = new URL('../../', import.meta.url).pathname
+
+/** Starts services/<name>/<entry> as a process; resolves with its base URL once ready. */
+export async function startService (name: string, entry = 'src/server.ts', extraEnv: Record<string, string> = {}): Promise<string> {
+  const servers = await testServers()
+  const port = await freePort()
+  const child = spawn(process.execPath, [entry], {
+    cwd: `${servicesDir}${name}`,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      DATABASE_URL: await createTestDatabase(name),
+      REDIS_URL: servers.redisUrl,
+      REDIS_KEY_PREFIX: `${uniqueName(name)}:`,
+      KAFKA_BROKERS: servers.kafkaBrokers,
+      KAFKA_TOPIC_PARTITIONS: '3',
+      INTERNAL_AUTH_SECRET,
+      ...extraEnv
+    },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  after(() => { child.kill('SIGTERM') })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return url
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`${name} not ready`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+export async function gatewayConfig (env: Record<string, string>) {
+  const servers = await testServers()
+  return loadConfig('gateway', GatewayConfig, {
+    LOG_LEVEL: 'silent',
+    REDIS_URL: servers.redisUrl,
+    REDIS_KEY_PREFIX: `${uniqueName('gw')}:`,
+    INTERNAL_AUTH_SECRET,
+    ...env
+  })
+}
+
+export async function buildGateway (env: Record<string, string>) {
+  const app = await buildApp(await gatewayConfig(env))
+  after(() => app.close())
+  return app
+}
+
+/**
+ * A local HTTP server whose behaviour the test changes; counts the API requests it saw (the
+ * gateway's background fetch of /openapi.json is answered 404 and not counted).
+ */
+export async function fakeUpstream (handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const state = { calls: 0, handler }
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/openapi.json') {
+      res.writeHead(404).end()
+      return
+    }
+    state.calls++
+    state.handler(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  after(() => { server.closeAllConnections(); server.close() })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  return { url: `http://127.0.0.1:${port}`, state }
+}
+
+export async function counter (app: { inject: (o: { url: string }) => Promise<{ body: string }> }, name: string): Promise<number> {
+  const { body } = await app.inject({ url: '/metrics' })
+  let total = 0
+  for (const line of body.split('\n')) if (line.startsWith(`${name}_total`)) total += Number(line.split(' ').at(-1))
+  return total
+}
+
+export { uniqueName }

@@ -1,0 +1,149 @@
+// The gateway in front of the real shortener and timeline processes: routing, every way a
+// token can be wrong, identity that clients cannot forge, limits shared across two gateway
+// instances, and the headers every answer carries.
+import assert from 'node:assert/strict'
+import { generateKeyPairSync } from 'node:crypto'
+import { describe, test } from 'node:test'
+import { base64url, importPKCS8, SignJWT } from 'jose'
+import { buildGateway, startService, uniqueName } from '../helper.ts'
+
+const [shortener, timeline] = await Promise.all([startService('shortener'), startService('timeline')])
+const gateway = await buildGateway({ UPSTREAM_SHORTENER: shortener, UPSTREAM_TIMELINE: timeline })
+const json = { 'content-type': 'application/json' }
+
+async function signUp () {
+  const handle = uniqueName('u').slice(0, 30)
+  const created = await gateway.inject({ method: 'POST', url: '/api/v1/users', headers: json, payload: JSON.stringify({ handle, password: 'correct horse' }) })
+  assert.equal(created.statusCode, 201, created.body)
+  const token = await gateway.inject({ method: 'POST', url: '/api/v1/auth/token', headers: json, payload: JSON.stringify({ handle, password: 'correct horse' }) })
+  return { id: created.json().id as string, token: token.json().accessToken as string }
+}
+
+// The timeline's development signing key (refused in production), to mint tokens it would mint.
+const devKey = await importPKCS8('-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIDGTq7DVv9DDH/dGhMTAs95nmib7b7by4kAopi5WiJKC\n-----END PRIVATE KEY-----', 'EdDSA')
+const jwks = await (await fetch(`${timeline}/.well-known/jwks.json`)).json() as { keys: Array<{ kid: string, x: string }> }
+const kid = jwks.keys[0]!.kid
+
+describe('routing', () => {
+  test('a new user registers, logs in, shortens a link and follows it, all through the gateway', async () => {
+    const user = await signUp()
+    const link = await gateway.inject({ method: 'POST', url: '/api/v1/urls', headers: { ...json, authorization: `Bearer ${user.token}` }, payload: JSON.stringify({ url: 'https://example.com/gw' }) })
+    assert.equal(link.statusCode, 201)
+    const redirect = await gateway.inject({ url: `/${link.json().code}` })
+    assert.equal(redirect.statusCode, 302)
+    assert.equal(redirect.headers.location, 'https://example.com/gw')
+    const mine = await gateway.inject({ url: '/api/v1/me/urls', headers: { authorization: `Bearer ${user.token}` } })
+    assert.deepEqual(mine.json().items.map((l: { code: string }) => l.code), [link.json().code])
+  })
+
+  test('unknown routes are 404 problems, known paths with another method 405', async () => {
+    const unknown = await gateway.inject({ url: '/api/v2/anything' })
+    assert.equal(unknown.statusCode, 404)
+    assert.match(String(unknown.headers['content-type']), /^application\/problem\+json/)
+    assert.equal((await gateway.inject({ method: 'PATCH', url: '/api/v1/posts' })).statusCode, 405)
+    // The notifier is not deployed in this test: its routes are simply not there.
+    assert.equal((await gateway.inject({ url: '/api/v1/notifications', headers: { authorization: `Bearer ${(await signUp()).token}` } })).statusCode, 404)
+  })
+
+  test('every answer carries a request id upstream, rate-limit headers and security headers', async () => {
+    const res = await gateway.inject({ url: '/api/v1/urls/abc1234', headers: { 'x-request-id': 'trace-me-123' } })
+    assert.equal(res.statusCode, 404)
+    assert.equal(res.headers['ratelimit-limit'], '600')
+    assert.ok(Number(res.headers['ratelimit-remaining']) < 600)
+    assert.equal(res.headers['ratelimit-policy'], '600;w=60;name="read"')
+    assert.equal(res.headers['x-content-type-options'], 'nosniff')
+    assert.equal(res.json().instance, '/api/v1/urls/abc1234')
+  })
+
+  test('the OpenAPI document covers the public API of every service, with a UI at /docs', async () => {
+    const doc = (await gateway.inject({ url: '/docs/json' })).json()
+    for (const path of ['/api/v1/urls', '/api/v1/users', '/api/v1/timeline', '/api/v1/posts', '/{code}']) assert.ok(doc.paths[path], `missing ${path}`)
+    assert.equal(doc.paths['/health/ready'], undefined)
+    assert.equal((await gateway.inject({ url: '/docs/' })).statusCode, 200)
+  })
+})
+
+describe('authentication', () => {
+  const call = (authorization?: string) => gateway.inject({ url: '/api/v1/timeline', headers: authorization ? { authorization } : {} })
+
+  test('a valid token reaches the upstream as the verified user', async () => {
+    const user = await signUp()
+    assert.equal((await call(`Bearer ${user.token}`)).statusCode, 200)
+  })
+
+  test('no token on a protected route is 401', async () => {
+    const res = await call()
+    assert.equal(res.statusCode, 401)
+    assert.equal(res.json().code, 'AUTH_REQUIRED')
+  })
+
+  test('alg none, a foreign key, HS256 with the public key, a malformed token and an expired one are all 401', async () => {
+    const user = await signUp()
+    const header = (h: object) => base64url.encode(JSON.stringify(h))
+    const claims = { sub: user.id, iss: 'shortfeed-timeline', aud: 'shortfeed', exp: Math.floor(Date.now() / 1000) + 600 }
+    const none = `${header({ alg: 'none', typ: 'JWT' })}.${header(claims)}.`
+    const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject(user.id).setIssuer('shortfeed-timeline').setAudience('shortfeed').setExpirationTime('10m')
+      .sign(generateKeyPairSync('ed25519').privateKey)
+    const confused = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid }).setSubject(user.id).setIssuer('shortfeed-timeline').setAudience('shortfeed').setExpirationTime('10m')
+      .sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])))
+    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject(user.id).setIssuer('shortfeed-timeline').setAudience('shortfeed').setIssuedAt(Math.floor(Date.now() / 1000) - 3600).setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(devKey)
+    const wrongAudience = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject(user.id).setIssuer('shortfeed-timeline').setAudience('someone-else').setExpirationTime('10m').sign(devKey)
+    for (const [name, authorization, code] of [
+      ['alg none', `Bearer ${none}`, 'AUTH_TOKEN_INVALID'],
+      ['foreign key', `Bearer ${foreign}`, 'AUTH_TOKEN_INVALID'],
+      ['HS256 confusion', `Bearer ${confused}`, 'AUTH_TOKEN_INVALID'],
+      ['wrong audience', `Bearer ${wrongAudience}`, 'AUTH_TOKEN_INVALID'],
+      ['malformed', 'Bearer not-a-jwt', 'AUTH_TOKEN_INVALID'],
+      ['another scheme', `Basic ${Buffer.from('a:b').toString('base64')}`, 'AUTH_TOKEN_INVALID'],
+      ['expired', `Bearer ${expired}`, 'AUTH_TOKEN_EXPIRED']
+    ] as const) {
+      const res = await call(authorization)
+      assert.equal(res.statusCode, 401, name)
+      assert.equal(res.json().code, code, name)
+    }
+  })
+
+  test('identity headers sent by a client are stripped: it cannot act as someone else', async () => {
+    const victim = await signUp()
+    const forged = { 'x-shortfeed-user-id': victim.id, 'x-shortfeed-identity': 'v1.1.forged' }
+    assert.equal((await gateway.inject({ url: '/api/v1/timeline', headers: forged })).statusCode, 401)
+    const link = await gateway.inject({ method: 'POST', url: '/api/v1/urls', headers: { ...json, ...forged }, payload: JSON.stringify({ url: 'https://example.com/forged' }) })
+    assert.equal(link.statusCode, 201)
+    const mine = await gateway.inject({ url: '/api/v1/me/urls', headers: { authorization: `Bearer ${victim.token}` } })
+    assert.deepEqual(mine.json().items, [], 'the link was created anonymously, not as the victim')
+  })
+})
+
+describe('rate limiting', () => {
+  test('two gateway instances share one budget; the 429 says when to retry, and the budget refills', async () => {
+    const shared = `${uniqueName('shared')}:`
+    const env = { UPSTREAM_SHORTENER: shortener, UPSTREAM_TIMELINE: timeline, REDIS_KEY_PREFIX: shared, RATE_LIMIT_READ: '4/2' }
+    const [a, b] = [await buildGateway(env), await buildGateway(env)]
+    const statuses = []
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await a.inject({ url: '/api/v1/urls/abc1234' })).statusCode)
+      statuses.push((await b.inject({ url: '/api/v1/urls/abc1234' })).statusCode)
+    }
+    assert.deepEqual(statuses, [404, 404, 404, 404, 429, 429])
+    const limited = await a.inject({ url: '/api/v1/urls/abc1234' })
+    assert.equal(limited.statusCode, 429)
+    assert.equal(limited.json().code, 'GATEWAY_RATE_LIMITED')
+    assert.equal(limited.headers['ratelimit-remaining'], '0')
+    const retryAfter = Number(limited.headers['retry-after'])
+    assert.ok(retryAfter >= 1 && retryAfter <= 2, `retry-after ${retryAfter}`)
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100))
+    assert.equal((await b.inject({ url: '/api/v1/urls/abc1234' })).statusCode, 404)
+  })
+
+  test('login attempts have their own, stricter budget per address', async () => {
+    const strict = await buildGateway({ UPSTREAM_SHORTENER: shortener, UPSTREAM_TIMELINE: timeline, RATE_LIMIT_LOGIN: '3/60' })
+    const attempts = []
+    for (let i = 0; i < 5; i++) {
+      attempts.push((await strict.inject({ method: 'POST', url: '/api/v1/auth/token', headers: json, payload: JSON.stringify({ handle: 'nobody', password: `guess ${i}` }) })).statusCode)
+    }
+    assert.deepEqual(attempts, [401, 401, 401, 429, 429])
+    // Reads are a different budget.
+    assert.equal((await strict.inject({ url: '/api/v1/urls/abc1234' })).statusCode, 404)
+  })
+})
