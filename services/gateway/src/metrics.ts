@@ -4,6 +4,7 @@ import { serviceMeter } from '@shortfeed/common'
 const meter = serviceMeter('gateway')
 
 export const gatewayMetrics = {
+  requestDuration: meter.createHistogram('gateway_request_duration', { description: 'Requests by public route and status (RED: rate, errors, duration)', unit: 's', advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] } }),
   rateLimitDecisions: meter.createCounter('gateway_ratelimit_decisions', { description: 'Rate-limit decisions by policy, outcome and store (redis or local fallback)' }),
   rateLimitFailOpen: meter.createCounter('gateway_ratelimit_fail_open', { description: 'Checks decided locally because Redis was unreachable' }),
   upstreamRetries: meter.createCounter('gateway_upstream_retries', { description: 'Upstream attempts repeated after a failure (idempotent requests only)' }),

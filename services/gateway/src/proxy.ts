@@ -46,6 +46,12 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) => { done(null, body) })
 
+  // RED per public route: the HTTP instrumentation sees one catch-all route here.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = matchRoute(request.method, request.url.split('?')[0]!)
+    metrics.requestDuration.record(reply.elapsedTime / 1000, { route: route?.name ?? 'unmatched', status: String(reply.statusCode) })
+  })
+
   async function forward (request: FastifyRequest, reply: FastifyReply) {
     const path = request.url.split('?')[0]!
     const route = matchRoute(request.method, path)

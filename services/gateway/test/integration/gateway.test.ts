@@ -55,6 +55,13 @@ describe('routing', () => {
     assert.equal(res.json().instance, '/api/v1/urls/abc1234')
   })
 
+  test('RED metrics are kept per public route and status', async () => {
+    await gateway.inject({ url: '/api/v1/urls/zzz9999' })
+    const metrics = (await gateway.inject({ url: '/metrics' })).body
+    assert.match(metrics, /gateway_request_duration_count\{[^}]*route="GET \/api\/v1\/urls\/\{code\}"[^}]*status="404"[^}]*\} [1-9]/)
+    assert.match(metrics, /gateway_ratelimit_decisions_total\{[^}]*policy="read"[^}]*decision="allow"/)
+  })
+
   test('the OpenAPI document covers the public API of every service, with a UI at /docs', async () => {
     const doc = (await gateway.inject({ url: '/docs/json' })).json()
     for (const path of ['/api/v1/urls', '/api/v1/users', '/api/v1/timeline', '/api/v1/posts', '/{code}']) assert.ok(doc.paths[path], `missing ${path}`)
