@@ -94,6 +94,20 @@ describe('resilience', () => {
     assert.equal(await counter(gateway, 'gateway_ratelimit_fail_open') - failOpen, 3)
   })
 
+  test('the request id and the W3C trace context reach the upstream; the client\'s Authorization does not', async () => {
+    const seen: Array<Record<string, string | string[] | undefined>> = []
+    const upstream = await fakeUpstream((req, res) => { seen.push(req.headers); res.writeHead(200, { 'content-type': 'application/json' }).end(ok) })
+    const gateway = await gatewayFor(upstream.url)
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    await gateway.inject({ url: '/api/v1/urls/abc1234', headers: { 'x-request-id': 'req-42', traceparent: `00-${traceId}-00f067aa0ba902b7-01`, authorization: 'Bearer x.y.z', cookie: 'session=1' } })
+    const headers = seen[0]!
+    assert.equal(headers['x-request-id'], 'req-42')
+    assert.match(String(headers['traceparent']), new RegExp(`^00-${traceId}-[0-9a-f]{16}-0[01]$`))
+    assert.equal(headers['authorization'], undefined)
+    assert.equal(headers['cookie'], undefined)
+    assert.equal(headers['x-forwarded-for'], '127.0.0.1')
+  })
+
   test('a body over the limit is refused at the edge with 413', async () => {
     const upstream = await fakeUpstream((_req, res) => { res.writeHead(201).end('{}') })
     const gateway = await gatewayFor(upstream.url, { BODY_LIMIT_BYTES: '2048' })

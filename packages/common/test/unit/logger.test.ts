@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { context, trace, TraceFlags } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { loggerOptions, traceMixin } from '../../src/logger.ts'
+
+test('inside a span, log lines carry its trace_id and span_id; outside, nothing', () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  assert.deepEqual(traceMixin(), {})
+  const ctx = trace.setSpanContext(context.active(), { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED })
+  context.with(ctx, () => {
+    assert.deepEqual(traceMixin(), { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' })
+  })
+})
+
+test('logs are JSON unless asked to be pretty, and credentials are redacted', () => {
+  const options = loggerOptions({ service: 's', level: 'info', nodeEnv: 'production', redact: ['JWT_PRIVATE_KEY'] })
+  assert.equal(options.transport, undefined)
+  assert.deepEqual(options.base, { service: 's' })
+  const paths = (options.redact as { paths: string[] }).paths
+  for (const path of ['req.headers.authorization', 'req.headers.cookie', '*.password', 'JWT_PRIVATE_KEY']) assert.ok(paths.includes(path), path)
+  assert.ok(loggerOptions({ service: 's', level: 'info', nodeEnv: 'development', pretty: true }).transport)
+})
