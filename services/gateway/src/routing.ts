@@ -27,6 +27,7 @@ const RULES: Rule[] = [
   { methods: [...READ], template: '/api/v1/me/urls', path: /^\/api\/v1\/me\/urls$/, upstream: 'shortener', auth: 'required' },
   { methods: ['POST'], template: '/api/v1/users', path: /^\/api\/v1\/users$/, upstream: 'timeline', auth: 'none', policy: 'login' },
   { methods: ['POST'], template: '/api/v1/auth/token', path: /^\/api\/v1\/auth\/token$/, upstream: 'timeline', auth: 'none', policy: 'login' },
+  { methods: [...READ], template: '/api/v1/users/by-handle/{handle}', path: /^\/api\/v1\/users\/by-handle\/[A-Za-z0-9_]{3,30}$/, upstream: 'timeline', auth: 'none' },
   { methods: [...READ], template: '/api/v1/users/{id}[/posts]', path: new RegExp(`^/api/v1/users/${ID}(/posts)?$`), upstream: 'timeline', auth: 'none' },
   { methods: ['PUT', 'DELETE'], template: '/api/v1/me/following/{userId}', path: new RegExp(`^/api/v1/me/following/${ID}$`), upstream: 'timeline', auth: 'required' },
   { methods: ['POST'], template: '/api/v1/posts', path: /^\/api\/v1\/posts$/, upstream: 'timeline', auth: 'required' },

@@ -33,6 +33,8 @@ export interface EventConsumerOptions {
   backoff?: BackoffOptions
   fromBeginning?: boolean
   partitionsConsumedConcurrently?: number
+  /** Called after a message was parked in the DLQ (metrics). */
+  onDeadLetter?: (topic: string) => void
 }
 
 export interface EventConsumer {
@@ -111,6 +113,7 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
   async function parkInDeadLetters (topic: string, partition: number, message: KafkaMessage, err: Error, attempt: number) {
     log.error({ err, topic, partition, offset: message.offset, attempt }, 'message dead-lettered')
     await sendToDeadLetters(options.deadLetters, topic, partition, message, err, attempt)
+    options.onDeadLetter?.(topic)
   }
 
   async function handleWithRetries (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>) {

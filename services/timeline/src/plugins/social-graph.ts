@@ -10,6 +10,7 @@ import type { SnowflakeGenerator } from '../ids/snowflake.ts'
 
 export const HandleTaken = createError('TIMELINE_HANDLE_TAKEN', 'The handle "%s" is already taken', 409)
 export const UserNotFound = createError('TIMELINE_USER_NOT_FOUND', 'No user with id %s', 404)
+export const HandleNotFound = createError('TIMELINE_HANDLE_NOT_FOUND', 'No user with handle "%s"', 404)
 export const SelfFollow = createError('TIMELINE_SELF_FOLLOW', 'You cannot follow yourself', 400)
 
 export interface User {

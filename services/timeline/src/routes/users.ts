@@ -3,8 +3,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, idempotencyKeyOf, PageQuery, pageOf, withIdempotency } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import { hashPassword } from '../auth/passwords.ts'
-import { UserNotFound, type User } from '../plugins/social-graph.ts'
-import { PostResponse, ProblemResponse, RegisterBody, UserParams, UserResponse } from '../schemas/timeline.ts'
+import { HandleNotFound, UserNotFound, type User } from '../plugins/social-graph.ts'
+import { HandleParams, PostResponse, ProblemResponse, RegisterBody, UserParams, UserResponse } from '../schemas/timeline.ts'
 import { checkDisplayName } from '../text-policy.ts'
 
 export const userView = (user: User) => ({ ...user, createdAt: user.createdAt.toISOString() })
@@ -33,6 +33,14 @@ export default async function userRoutes (fastify: FastifyInstance) {
     const user = await app.graph.findUser(request.params.id)
     if (!user) throw new UserNotFound(request.params.id)
     return userView(user)
+  })
+
+  app.get('/api/v1/users/by-handle/:handle', {
+    schema: { tags: ['users'], summary: 'A profile by handle (any case)', params: HandleParams, response: { 200: UserResponse, ...problems } }
+  }, async (request) => {
+    const found = await app.graph.findCredentials(request.params.handle)
+    if (!found) throw new HandleNotFound(request.params.handle)
+    return userView(found.user)
   })
 
   app.get('/api/v1/users/:id/posts', {

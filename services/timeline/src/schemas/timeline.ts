@@ -32,6 +32,7 @@ export const UserResponse = Type.Object({
 })
 
 export const UserParams = Type.Object({ id: Id })
+export const HandleParams = Type.Object({ handle: Type.String({ pattern: '^[A-Za-z0-9_]{3,30}$' }) })
 export const FollowParams = Type.Object({ userId: Id })
 export const PostParams = Type.Object({ id: Id })
 

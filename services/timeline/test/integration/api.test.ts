@@ -17,6 +17,14 @@ describe('registration and tokens', () => {
     assert.doesNotMatch(res.body, /correct horse|scrypt/)
   })
 
+  test('a profile can be found by its handle, whatever the case', async () => {
+    const user = await register(api)
+    const res = await api.inject({ url: `/api/v1/users/by-handle/${user.handle.toUpperCase()}` })
+    assert.equal(res.statusCode, 200)
+    assert.equal(res.json().id, user.id)
+    assert.equal((await api.inject({ url: '/api/v1/users/by-handle/nobody_at_all' })).statusCode, 404)
+  })
+
   test('when a handle is taken in any case, then 409', async () => {
     const handle = uniqueName('Bob').slice(0, 30)
     await register(api, handle)

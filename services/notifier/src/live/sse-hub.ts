@@ -1,0 +1,83 @@
+// Live notifications over Server-Sent Events, fanned out across notifier instances through
+// Redis pub/sub: each instance subscribes to a user's channel while that user has a stream
+// open on it. A stream resumes with Last-Event-ID (the change number): what was missed is read
+// from Postgres before live messages, which wait in a queue meanwhile so none slips between.
+import type { FastifyReply } from 'fastify'
+import type { Redis } from 'ioredis'
+import { liveTopic } from '../channels.ts'
+import { notifierMetrics as metrics } from '../metrics.ts'
+import type { Notification, NotificationStore } from '../store.ts'
+
+interface Stream {
+  send: (notification: Notification) => void
+  end: () => void
+}
+
+export function createSseHub (options: { subscriber: Redis, prefix: string, store: NotificationStore, heartbeatMs: number }) {
+  const streams = new Map<string, Set<Stream>>()
+
+  options.subscriber.on('message', (channel: string, message: string) => {
+    const recipientId = channel.slice(liveTopic(options.prefix, '').length)
+    const notification = JSON.parse(message) as Notification
+    for (const stream of streams.get(recipientId) ?? []) stream.send(notification)
+  })
+
+  async function open (recipientId: string, reply: FastifyReply, lastEventId: string | undefined) {
+    reply.hijack()
+    const raw = reply.raw
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no'
+    })
+    raw.write('retry: 3000\n\n')
+
+    let lastSent = BigInt(lastEventId ?? '0')
+    let queue: Notification[] | undefined = lastEventId === undefined ? undefined : []
+    const write = (n: Notification) => {
+      if (BigInt(n.seq) <= lastSent) return
+      lastSent = BigInt(n.seq)
+      raw.write(`id: ${n.seq}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`)
+    }
+    const stream: Stream = { send: (n) => { if (queue) queue.push(n); else write(n) }, end: () => { raw.end() } }
+
+    let set = streams.get(recipientId)
+    if (!set) {
+      set = new Set()
+      streams.set(recipientId, set)
+      await options.subscriber.subscribe(liveTopic(options.prefix, recipientId))
+    }
+    set.add(stream)
+    metrics.sseConnections.add(1)
+
+    const heartbeat = setInterval(() => { raw.write(': heartbeat\n\n') }, options.heartbeatMs)
+    raw.on('close', () => {
+      clearInterval(heartbeat)
+      metrics.sseConnections.add(-1)
+      const current = streams.get(recipientId)
+      current?.delete(stream)
+      if (current && current.size === 0) {
+        streams.delete(recipientId)
+        void options.subscriber.unsubscribe(liveTopic(options.prefix, recipientId)).catch(() => {})
+      }
+    })
+
+    if (lastEventId !== undefined) {
+      for (const n of await options.store.changesSince(recipientId, lastEventId)) write(n)
+      const waiting = queue ?? []
+      queue = undefined
+      for (const n of waiting) write(n)
+    }
+  }
+
+  return {
+    open,
+    /** Ends every stream (shutdown): clients reconnect to another instance with Last-Event-ID. */
+    closeAll () {
+      for (const set of streams.values()) for (const stream of set) stream.end()
+    }
+  }
+}
+
+export type SseHub = ReturnType<typeof createSseHub>

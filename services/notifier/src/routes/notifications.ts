@@ -1,0 +1,76 @@
+// The notifier's read API: the caller's notifications (with the unread count), marking them
+// read, muting types, and the live stream.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { decodeCursor, encodeCursor, PageQuery, requireUser } from '@shortfeed/common'
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+import type { SseHub } from '../live/sse-hub.ts'
+import type { NotificationStore } from '../store.ts'
+import { NotificationTypes } from '../templates.ts'
+
+const Problem = Type.Object({ type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.Optional(Type.String()) }, { additionalProperties: true })
+const NotificationSchema = Type.Object({
+  id: Type.String(),
+  type: Type.Union(NotificationTypes.map((t) => Type.Literal(t))),
+  text: Type.String(),
+  actorIds: Type.Array(Type.String()),
+  actorCount: Type.Integer(),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  read: Type.Boolean(),
+  seq: Type.String()
+})
+const Preferences = Type.Object({ muted: Type.Array(Type.Union(NotificationTypes.map((t) => Type.Literal(t))), { maxItems: NotificationTypes.length, uniqueItems: true }) }, { additionalProperties: false })
+
+export default async function notificationRoutes (fastify: FastifyInstance, options: { store: NotificationStore, hub: SseHub }) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { store, hub } = options
+
+  app.get('/api/v1/notifications', {
+    schema: {
+      tags: ['notifications'],
+      summary: 'Your notifications, newest first, with the unread count',
+      querystring: PageQuery,
+      response: { 200: Type.Object({ items: Type.Array(NotificationSchema), nextCursor: Type.Union([Type.String(), Type.Null()]), unreadCount: Type.Integer() }), 400: Problem, 401: Problem }
+    }
+  }, async (request) => {
+    const userId = requireUser(request)
+    const before = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor)
+    const [rows, unreadCount] = await Promise.all([store.list(userId, request.query.limit + 1, before), store.unreadCount(userId)])
+    const items = rows.slice(0, request.query.limit)
+    // The stored shape is the schema's; TypeBox cannot see that through the literal union.
+    return { items, nextCursor: rows.length > request.query.limit ? encodeCursor(items.at(-1)!.id) : null, unreadCount } as never
+  })
+
+  app.post('/api/v1/notifications/read', {
+    schema: {
+      tags: ['notifications'],
+      summary: 'Mark notifications read: some ids, or everything up to an id',
+      body: Type.Object({
+        ids: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9]{1,19}$' }), { minItems: 1, maxItems: 100 })),
+        upToId: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' }))
+      }, { additionalProperties: false, minProperties: 1 }),
+      response: { 200: Type.Object({ marked: Type.Integer(), unreadCount: Type.Integer() }), 400: Problem, 401: Problem }
+    }
+  }, async (request) => {
+    const userId = requireUser(request)
+    const marked = await store.markRead(userId, request.body)
+    return { marked, unreadCount: await store.unreadCount(userId) }
+  })
+
+  app.put('/api/v1/notifications/preferences', {
+    schema: { tags: ['notifications'], summary: 'Mute notification types (the list replaces the previous one)', body: Preferences, response: { 200: Preferences, 400: Problem, 401: Problem } }
+  }, async (request) => ({ muted: await store.setPreferences(requireUser(request), request.body.muted) }) as never)
+
+  app.get('/api/v1/notifications/stream', {
+    schema: {
+      tags: ['notifications'],
+      summary: 'Live notifications as Server-Sent Events (resume with Last-Event-ID)',
+      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })) })
+    }
+  }, async (request, reply) => {
+    const userId = requireUser(request)
+    await hub.open(userId, reply, request.headers['last-event-id'] as string | undefined)
+  })
+}

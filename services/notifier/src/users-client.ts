@@ -1,0 +1,30 @@
+// Reads user profiles from the public API (handles for the texts, @mentions to ids), with a
+// short cache: a burst of follows by one user costs one lookup.
+export interface UserRef { id: string, handle: string }
+
+export function createUsersClient (baseUrl: string, timeoutMs: number, ttlMs = 60_000) {
+  const cache = new Map<string, { value: UserRef | null, expires: number }>()
+
+  async function get (path: string): Promise<UserRef | null> {
+    const hit = cache.get(path)
+    if (hit && hit.expires > Date.now()) return hit.value
+    const response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(timeoutMs) })
+    if (response.status === 404) {
+      cache.set(path, { value: null, expires: Date.now() + ttlMs })
+      return null
+    }
+    // Anything else unexpected is a failure the consumer retries (and dead-letters if it lasts).
+    if (!response.ok) throw new Error(`users API answered ${response.status} for ${path}`)
+    const user = await response.json() as UserRef
+    const value = { id: user.id, handle: user.handle }
+    cache.set(path, { value, expires: Date.now() + ttlMs })
+    return value
+  }
+
+  return {
+    byId: (id: string) => get(`/api/v1/users/${encodeURIComponent(id)}`),
+    byHandle: (handle: string) => get(`/api/v1/users/by-handle/${encodeURIComponent(handle)}`)
+  }
+}
+
+export type UsersClient = ReturnType<typeof createUsersClient>

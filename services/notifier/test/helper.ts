@@ -1,0 +1,98 @@
+// Builds the notifier in-process against the harness's real Postgres, Redis and Kafka, with
+// its own database, consumer group and key prefix; user profiles come from a small HTTP
+// server the test controls (it can fail on purpose). Events are produced to the real topics
+// the way the timeline and shortener produce them.
+import { createServer } from 'node:http'
+import { after } from 'node:test'
+import { createEvent, createEventProducer, createKafka, loadConfig, signIdentity, type EventEnvelope } from '@shortfeed/common'
+import { startTelemetry } from '@shortfeed/common/telemetry'
+import { createTestDatabase, testServers, uniqueName } from '@shortfeed/test-harness'
+
+startTelemetry({ serviceName: 'notifier-test' })
+const { buildApp } = await import('../src/app.ts')
+const { NotifierConfig } = await import('../src/config.ts')
+
+export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
+
+/** A users API: profiles by id and by handle; `failing` makes it answer 500. */
+export async function usersApi () {
+  const users = new Map<string, { id: string, handle: string }>()
+  const state = { failing: false }
+  const server = createServer((req, res) => {
+    if (state.failing) {
+      res.writeHead(500).end()
+      return
+    }
+    const byId = /^\/api\/v1\/users\/(\d+)$/.exec(req.url ?? '')
+    const byHandle = /^\/api\/v1\/users\/by-handle\/(\w+)$/.exec(req.url ?? '')
+    const user = byId ? users.get(byId[1]!) : byHandle ? [...users.values()].find((u) => u.handle.toLowerCase() === byHandle[1]!.toLowerCase()) : undefined
+    if (!user) {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(user))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  after(() => { server.closeAllConnections(); server.close() })
+  const address = server.address()
+  let next = BigInt(Date.now()) * 1000n
+  return {
+    url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+    state,
+    add (handle = uniqueName('u').slice(0, 30)) {
+      const user = { id: String(next++), handle }
+      users.set(user.id, user)
+      return user
+    }
+  }
+}
+
+export async function buildNotifier (env: Record<string, string>) {
+  const servers = await testServers()
+  const config = loadConfig('notifier', NotifierConfig, {
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: await createTestDatabase('notifier'),
+    REDIS_URL: servers.redisUrl,
+    REDIS_KEY_PREFIX: `${uniqueName('n')}:`,
+    KAFKA_BROKERS: servers.kafkaBrokers,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    INTERNAL_AUTH_SECRET,
+    NOTIFIER_GROUP: uniqueName('notifier'),
+    ...env
+  })
+  const app = await buildApp(config)
+  after(() => app.close())
+  return app
+}
+
+export async function eventProducer () {
+  const kafka = createKafka({ clientId: 'notifier-test', brokers: (await testServers()).kafkaBrokers })
+  const producer = createEventProducer(kafka)
+  await producer.connect()
+  after(() => producer.disconnect())
+  return {
+    kafka,
+    producer,
+    async publish (topic: string, key: string, data: unknown, event?: EventEnvelope) {
+      const envelope = event ?? createEvent(topic, data, { source: 'test' })
+      await producer.publish(topic, [{ key, event: envelope }])
+      return envelope
+    }
+  }
+}
+
+export function asUser (userId: string): Record<string, string> {
+  return signIdentity(INTERNAL_AUTH_SECRET, userId)
+}
+
+export async function eventually<T> (probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (accept(value)) return value
+    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+export { uniqueName }

@@ -1,0 +1,119 @@
+// The notifier against real Kafka, Postgres and Redis: each event type, duplicates,
+// preferences, grouping under a burst, a failing message to the DLQ and back, isolation.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { createEvent, replayDeadLetters, Topics } from '@shortfeed/common'
+import { asUser, buildNotifier, eventProducer, eventually, usersApi } from '../helper.ts'
+
+const users = await usersApi()
+const app = await buildNotifier({ USERS_API_URL: users.url, GROUP_AFTER: '3', KAFKA_HANDLER_ATTEMPTS: '2' })
+const events = await eventProducer()
+
+type Page = { items: Array<{ id: string, type: string, text: string, actorCount: number, read: boolean }>, unreadCount: number, nextCursor: string | null }
+const list = async (userId: string, query = ''): Promise<Page> => (await app.inject({ url: `/api/v1/notifications${query}`, headers: asUser(userId) })).json()
+const follow = (follower: { id: string }, followee: { id: string }) =>
+  events.publish(Topics.userFollowed, followee.id, { followerId: follower.id, followeeId: followee.id, at: new Date().toISOString() })
+
+describe('notifications from events', () => {
+  test('when someone follows you, then "@them followed you", unread until marked read', async () => {
+    const [alice, bob] = [users.add(), users.add()]
+    await follow(alice, bob)
+    const page = await eventually(() => list(bob.id), (p) => p.items.length === 1)
+    assert.equal(page.items[0]!.text, `@${alice.handle} followed you`)
+    assert.equal(page.unreadCount, 1)
+    const marked = await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(bob.id), payload: { ids: [page.items[0]!.id] } })
+    assert.deepEqual(marked.json(), { marked: 1, unreadCount: 0 })
+    assert.equal((await list(bob.id)).items[0]!.read, true)
+  })
+
+  test('when a post mentions existing users, then each of them (not the author, not strangers) is told once', async () => {
+    const [author, bob, carol] = [users.add(), users.add(), users.add()]
+    await events.publish(Topics.postCreated, author.id, {
+      postId: '1',
+      authorId: author.id,
+      createdAt: new Date().toISOString(),
+      text: `hi @${bob.handle} and @${bob.handle.toUpperCase()}, @${carol.handle}, @nobody_known and me @${author.handle}`
+    })
+    for (const user of [bob, carol]) {
+      const page = await eventually(() => list(user.id), (p) => p.items.length === 1)
+      assert.equal(page.items[0]!.text, `@${author.handle} mentioned you`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal((await list(bob.id)).items.length, 1)
+    assert.equal((await list(author.id)).items.length, 0)
+  })
+
+  test('when a link reaches a milestone, then its owner hears of it', async () => {
+    const owner = users.add()
+    await events.publish(Topics.urlMilestone, owner.id, { code: 'abc1234', ownerId: owner.id, clicks: 1000 })
+    const page = await eventually(() => list(owner.id), (p) => p.items.length === 1)
+    assert.equal(page.items[0]!.text, 'Your link /abc1234 reached 1,000 clicks')
+    assert.equal(page.items[0]!.type, 'milestone')
+  })
+
+  test('when the same event arrives twice, then one notification', async () => {
+    const [a, b] = [users.add(), users.add()]
+    const event = createEvent(Topics.userFollowed, { followerId: a.id, followeeId: b.id, at: new Date().toISOString() }, { source: 'test' })
+    await events.publish(Topics.userFollowed, b.id, undefined, event)
+    await events.publish(Topics.userFollowed, b.id, undefined, event)
+    await eventually(() => list(b.id), (p) => p.items.length === 1)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    assert.equal((await list(b.id)).items.length, 1)
+  })
+
+  test('when a type is muted, then its notifications are not stored; unmuted, they come back', async () => {
+    const [a, b, c] = [users.add(), users.add(), users.add()]
+    const mute = await app.inject({ method: 'PUT', url: '/api/v1/notifications/preferences', headers: asUser(b.id), payload: { muted: ['follow'] } })
+    assert.deepEqual(mute.json(), { muted: ['follow'] })
+    await follow(a, b)
+    await events.publish(Topics.urlMilestone, b.id, { code: 'zzz', ownerId: b.id, clicks: 100 })
+    await eventually(() => list(b.id), (p) => p.items.length === 1)
+    assert.equal((await list(b.id)).items[0]!.type, 'milestone')
+    await app.inject({ method: 'PUT', url: '/api/v1/notifications/preferences', headers: asUser(b.id), payload: { muted: [] } })
+    await follow(c, b)
+    await eventually(() => list(b.id), (p) => p.items.length === 2)
+    assert.equal((await app.inject({ method: 'PUT', url: '/api/v1/notifications/preferences', headers: asUser(b.id), payload: { muted: ['spam'] } })).statusCode, 400)
+  })
+
+  test('when a burst of follows arrives, then past three they fold into "@x and N others followed you"', async () => {
+    const star = users.add()
+    const fans = Array.from({ length: 10 }, () => users.add())
+    for (const fan of fans) await follow(fan, star)
+    const page = await eventually(() => list(star.id), (p) => p.items.reduce((n, i) => n + i.actorCount, 0) === 10)
+    assert.equal(page.items.length, 3)
+    const grouped = page.items[0]!
+    assert.equal(grouped.actorCount, 8)
+    assert.match(grouped.text, /^@\w+ and 7 others followed you$/)
+  })
+
+  test('when handling keeps failing, then the message goes to the DLQ; replayed after the fix, it is handled', async () => {
+    const [a, b] = [users.add(), users.add()]
+    users.state.failing = true
+    await follow(a, b)
+    const dlqEnd = async () => {
+      const admin = events.kafka.admin()
+      await admin.connect()
+      const offsets = await admin.fetchTopicOffsets(`${Topics.userFollowed}.dlq`)
+      await admin.disconnect()
+      return offsets.reduce((n, o) => n + Number(o.high), 0)
+    }
+    const before = await dlqEnd()
+    await eventually(dlqEnd, (n) => n > before, 30_000)
+    assert.equal((await list(b.id)).items.length, 0)
+    users.state.failing = false
+    assert.ok(await replayDeadLetters(events.kafka, events.producer, Topics.userFollowed) >= 1)
+    const page = await eventually(() => list(b.id), (p) => p.items.length === 1)
+    assert.equal(page.items[0]!.text, `@${a.handle} followed you`)
+  })
+
+  test('a user sees only their own notifications and can only mark their own read', async () => {
+    const [a, b, c] = [users.add(), users.add(), users.add()]
+    await follow(a, b)
+    const page = await eventually(() => list(b.id), (p) => p.items.length === 1)
+    assert.equal((await list(c.id)).items.length, 0)
+    const theft = await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(c.id), payload: { ids: [page.items[0]!.id] } })
+    assert.equal(theft.json().marked, 0)
+    assert.equal((await list(b.id)).unreadCount, 1)
+    assert.equal((await app.inject({ url: '/api/v1/notifications' })).statusCode, 401)
+  })
+})
