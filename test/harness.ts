@@ -35,3 +35,24 @@ export async function createTestDatabase (prefix = 'test'): Promise<string> {
   const { postgresUrl } = await testServers()
   return ensureDatabase(postgresUrl, uniqueName(prefix))
 }
+
+/** Polls `probe` until `accept` holds (async systems: consumers, relays); throws with the last value. */
+export async function eventually<T> (probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (accept(value)) return value
+    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** A counter's value from an app's GET /metrics (summed over labels); take deltas, the process is shared. */
+export async function metricCounter (app: { inject: (options: { url: string }) => Promise<{ body: string }> }, name: string): Promise<number> {
+  const { body } = await app.inject({ url: '/metrics' })
+  let total = 0
+  for (const line of body.split('\n')) {
+    if (line.startsWith(`${name}_total`)) total += Number(line.split(' ').at(-1))
+  }
+  return total
+}

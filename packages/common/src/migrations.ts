@@ -1,7 +1,9 @@
 // Schema migrations with node-pg-migrate: plain SQL files in each service's migrations/ folder,
 // applied under an advisory lock so that several instances starting at once migrate once.
 import { runner } from 'node-pg-migrate'
-import type { Logger } from 'pino'
+import { pino, type Logger } from 'pino'
+import { Type } from 'typebox'
+import { loadConfig, postgresConfig } from './config.ts'
 
 export interface MigrateOptions {
   databaseUrl: string
@@ -35,4 +37,15 @@ export async function migrateDatabase (options: MigrateOptions): Promise<string[
   const names = applied.map((m) => m.name)
   if (names.length > 0) log.info({ migrations: names, direction }, 'migrations applied')
   return names
+}
+
+/**
+ * A service's `migrate` script: applies its migrations to DATABASE_URL (or reverts the last
+ * one with `down` as the first argument) without starting the service.
+ */
+export async function runMigrateCommand (service: string, dir: string, argv = process.argv.slice(2)): Promise<void> {
+  const config = loadConfig(`${service} migrate`, Type.Object({ DATABASE_URL: postgresConfig.DATABASE_URL }))
+  const direction = argv[0] === 'down' ? 'down' : 'up'
+  const applied = await migrateDatabase({ databaseUrl: config.DATABASE_URL, dir, logger: pino(), direction })
+  process.stdout.write(applied.length === 0 ? 'nothing to migrate\n' : `${direction}: ${applied.join(', ')}\n`)
 }

@@ -8,7 +8,7 @@ import { after } from 'node:test'
 import { loadConfig } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
 import { freePort } from '@shortfeed/infra'
-import { createTestDatabase, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'gateway-test' })
 const { buildApp } = await import('../src/app.ts')
@@ -88,11 +88,4 @@ export async function fakeUpstream (handler: (req: IncomingMessage, res: ServerR
   return { url: `http://127.0.0.1:${port}`, state }
 }
 
-export async function counter (app: { inject: (o: { url: string }) => Promise<{ body: string }> }, name: string): Promise<number> {
-  const { body } = await app.inject({ url: '/metrics' })
-  let total = 0
-  for (const line of body.split('\n')) if (line.startsWith(`${name}_total`)) total += Number(line.split(' ').at(-1))
-  return total
-}
-
-export { uniqueName }
+export { counter, eventually, uniqueName }

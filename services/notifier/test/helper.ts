@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 import { after } from 'node:test'
 import { createEvent, createEventProducer, createKafka, loadConfig, signIdentity, type EventEnvelope } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
-import { createTestDatabase, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'notifier-test' })
 const { buildApp } = await import('../src/app.ts')
@@ -85,14 +85,4 @@ export function asUser (userId: string): Record<string, string> {
   return signIdentity(INTERNAL_AUTH_SECRET, userId)
 }
 
-export async function eventually<T> (probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (accept(value)) return value
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-export { uniqueName }
+export { counter, eventually, uniqueName }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { after, type TestContext } from 'node:test'
 import { loadConfig, signIdentity } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
-import { createTestDatabase, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'shortener-test' })
 const { buildApp } = await import('../src/app.ts')
@@ -49,24 +49,4 @@ export function asUser (userId: string): Record<string, string> {
   return signIdentity(INTERNAL_AUTH_SECRET, userId)
 }
 
-/** A counter's value from GET /metrics (summed over labels); take deltas, the process is shared. */
-export async function counter (app: { inject: (o: { url: string }) => Promise<{ body: string }> }, name: string): Promise<number> {
-  const { body } = await app.inject({ url: '/metrics' })
-  let total = 0
-  for (const line of body.split('\n')) {
-    if (line.startsWith(`${name}_total`)) total += Number(line.split(' ').at(-1))
-  }
-  return total
-}
-
-export async function eventually<T> (probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (accept(value)) return value
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-export { uniqueName, buildApp }
+export { buildApp, counter, eventually, uniqueName }

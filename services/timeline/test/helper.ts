@@ -5,7 +5,7 @@
 import { after } from 'node:test'
 import { loadConfig, signIdentity } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
-import { createTestDatabase, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'timeline-test' })
 const { buildApp } = await import('../src/app.ts')
@@ -70,21 +70,4 @@ export async function timeline (api: Injectable, readerId: string, query = ''): 
   return res.json()
 }
 
-export async function counter (app: Injectable, name: string): Promise<number> {
-  const { body } = await app.inject({ url: '/metrics' })
-  let total = 0
-  for (const line of body.split('\n')) if (line.startsWith(`${name}_total`)) total += Number(line.split(' ').at(-1))
-  return total
-}
-
-export async function eventually<T> (probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (accept(value)) return value
-    if (Date.now() > deadline) throw new Error(`condition not met in time; last value ${JSON.stringify(value)}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-export { buildApp, buildFanoutApp, uniqueName }
+export { buildApp, buildFanoutApp, counter, eventually, uniqueName }

@@ -3,6 +3,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { Type } from 'typebox'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -24,6 +25,17 @@ export interface Problem {
   errors?: FieldError[]
   [extension: string]: unknown
 }
+
+/** The problem document as a response schema, for the OpenAPI documents of every service. */
+export const ProblemSchema = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  detail: Type.Optional(Type.String()),
+  instance: Type.Optional(Type.String()),
+  code: Type.Optional(Type.String()),
+  errors: Type.Optional(Type.Array(Type.Object({ in: Type.String(), pointer: Type.String(), message: Type.String() })))
+}, { additionalProperties: true })
 
 /** A problem type URI from an error code: SHORTENER_ALIAS_TAKEN → urn:shortfeed:problem:shortener-alias-taken. */
 export function problemType (code: string | undefined): string {

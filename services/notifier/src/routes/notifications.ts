@@ -1,14 +1,13 @@
 // The notifier's read API: the caller's notifications (with the unread count), marking them
 // read, muting types, and the live stream.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { decodeCursor, encodeCursor, PageQuery, requireUser } from '@shortfeed/common'
+import { decodeCursor, encodeCursor, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { SseHub } from '../live/sse-hub.ts'
 import type { NotificationStore } from '../store.ts'
 import { NotificationTypes } from '../templates.ts'
 
-const Problem = Type.Object({ type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.Optional(Type.String()) }, { additionalProperties: true })
 const NotificationSchema = Type.Object({
   id: Type.String(),
   type: Type.Union(NotificationTypes.map((t) => Type.Literal(t))),

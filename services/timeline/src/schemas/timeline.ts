@@ -48,11 +48,4 @@ export const PostResponse = Type.Object({
   createdAt: Type.String({ format: 'date-time' })
 })
 
-export const ProblemResponse = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.Optional(Type.String()),
-  instance: Type.Optional(Type.String()),
-  code: Type.Optional(Type.String())
-}, { additionalProperties: true })
+export { ProblemSchema as ProblemResponse } from '@shortfeed/common'
