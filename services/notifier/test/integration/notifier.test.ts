@@ -106,6 +106,24 @@ describe('notifications from events', () => {
     assert.equal(page.items[0]!.text, `@${a.handle} followed you`)
   })
 
+  test('the list pages newest first with a cursor, and everything up to an id can be marked read', async () => {
+    const owner = users.add()
+    for (let clicks = 100; clicks <= 500; clicks += 100) await events.publish(Topics.urlMilestone, owner.id, { code: `c${clicks}`, ownerId: owner.id, clicks })
+    await eventually(() => list(owner.id), (p) => p.items.length === 5)
+    const first = await list(owner.id, '?limit=2')
+    const second = await list(owner.id, `?limit=2&cursor=${first.nextCursor}`)
+    const third = await list(owner.id, `?limit=2&cursor=${second.nextCursor}`)
+    const ids = [...first.items, ...second.items, ...third.items].map((n) => n.id)
+    assert.equal(new Set(ids).size, 5)
+    assert.deepEqual(ids, [...ids].sort((a, b) => Number(b) - Number(a)))
+    assert.equal(third.nextCursor, null)
+    // "Up to" an id: that one and every older one.
+    const marked = await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(owner.id), payload: { upToId: second.items[0]!.id } })
+    assert.deepEqual(marked.json(), { marked: 3, unreadCount: 2 })
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(owner.id), payload: {} })).statusCode, 400)
+    assert.equal((await app.inject({ url: '/api/v1/notifications?cursor=bad!', headers: asUser(owner.id) })).statusCode, 400)
+  })
+
   test('a user sees only their own notifications and can only mark their own read', async () => {
     const [a, b, c] = [users.add(), users.add(), users.add()]
     await follow(a, b)
