@@ -2,6 +2,7 @@
 // inject) and runService, the tiny main: validate the environment, build, listen, and close
 // gracefully on signals.
 import { randomUUID } from 'node:crypto'
+import { BlockList, isIPv4 } from 'node:net'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
@@ -80,12 +81,29 @@ export async function createServer (options: ServerOptions) {
   await app.register(health)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
+    // Scrapers live on the same host or network; the public internet does not get to read them.
+    if (!isInternalAddress(request.socket.remoteAddress ?? '')) return reply.callNotFound()
     const exporter = prometheusExporter()
     if (!exporter) return reply.code(404).type('text/plain').send('telemetry is not started in this process\n')
     reply.hijack()
     exporter.getMetricsRequestHandler(request.raw, reply.raw)
   })
   return app
+}
+
+const internalNetworks = new BlockList()
+internalNetworks.addSubnet('127.0.0.0', 8, 'ipv4')
+internalNetworks.addSubnet('10.0.0.0', 8, 'ipv4')
+internalNetworks.addSubnet('172.16.0.0', 12, 'ipv4')
+internalNetworks.addSubnet('192.168.0.0', 16, 'ipv4')
+internalNetworks.addAddress('::1', 'ipv6')
+internalNetworks.addSubnet('fc00::', 7, 'ipv6')
+
+/** Loopback or a private network (RFC 1918, unique local IPv6), IPv4-mapped addresses included. */
+export function isInternalAddress (address: string): boolean {
+  const plain = address.startsWith('::ffff:') ? address.slice(7) : address
+  if (isIPv4(plain)) return internalNetworks.check(plain, 'ipv4')
+  return plain !== '' && internalNetworks.check(plain, 'ipv6')
 }
 
 function newAjv (options: { coerceTypes: boolean | 'array' }): Ajv {

@@ -130,6 +130,14 @@ describe('health', () => {
   })
 })
 
+describe('metrics endpoint', () => {
+  test('only loopback and private networks may read /metrics', async () => {
+    const { isInternalAddress } = await import('../../src/http/server.ts')
+    for (const ip of ['127.0.0.1', '::1', '::ffff:127.0.0.1', '10.1.2.3', '172.20.0.5', '192.168.1.1', 'fd00::1']) assert.equal(isInternalAddress(ip), true, ip)
+    for (const ip of ['8.8.8.8', '172.32.0.1', '2001:db8::1', '::ffff:1.1.1.1', '']) assert.equal(isInternalAddress(ip), false, ip)
+  })
+})
+
 describe('request ids and docs', () => {
   test('an incoming x-request-id is kept; otherwise one is generated', async (t) => {
     const app = await build(t)
