@@ -64,6 +64,8 @@ export const kafkaConfig = {
   /** Comma-separated host:port list. */
   KAFKA_BROKERS: Type.String({ pattern: `^${hostPort}(,${hostPort})*$` }),
   KAFKA_TOPIC_PARTITIONS: Type.Integer({ minimum: 1, maximum: 1_000, default: 6 }),
+  /** How long start-up waits for an unreachable broker before the service starts degraded. */
+  KAFKA_START_WAIT_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 10_000 }),
   /** Attempts at handling one message before it goes to <topic>.dlq. */
   KAFKA_HANDLER_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 5 })
 }

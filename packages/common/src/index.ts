@@ -26,3 +26,4 @@ export { default as identityPlugin, identityConfig, IdentityHeaders, signIdentit
 export * from './http/pagination.ts'
 export * from './kafka/lag.ts'
 export * from './kafka/replay.ts'
+export * from './kafka/until-connected.ts'

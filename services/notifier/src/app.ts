@@ -35,6 +35,7 @@ export async function buildApp (config: NotifierConfig) {
   })
   const consumer = await startEventConsumer({
     kafka: app.kafka,
+    ready: app.kafkaReady,
     groupId: config.NOTIFIER_GROUP,
     topics: NOTIFIER_TOPICS,
     deadLetters: app.eventProducer,

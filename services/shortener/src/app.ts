@@ -48,7 +48,7 @@ export async function buildApp (config: ShortenerConfig) {
   app.addHook('onClose', async () => { await relay.stop() })
   if (config.CLICK_AGGREGATOR_ENABLED) {
     const milestones = config.MILESTONES.split(',').map(Number).sort((a, b) => a - b)
-    const aggregator = await startClickAggregator({ kafka: app.kafka, groupId: config.CLICK_AGGREGATOR_GROUP, pool: app.pg, deadLetters: app.eventProducer, logger: app.log as never, milestones })
+    const aggregator = await startClickAggregator({ kafka: app.kafka, ready: app.kafkaReady, groupId: config.CLICK_AGGREGATOR_GROUP, pool: app.pg, deadLetters: app.eventProducer, logger: app.log as never, milestones })
     app.addHook('onClose', async () => { await aggregator.stop() })
   }
   return app

@@ -25,6 +25,7 @@ export async function buildFanoutApp (config: FanoutConfig) {
   })
   const consumer = await startFanoutConsumer({
     kafka: app.kafka,
+    ready: app.kafkaReady,
     groupId: config.FANOUT_GROUP,
     fanout,
     deadLetters: app.eventProducer,

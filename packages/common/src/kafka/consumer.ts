@@ -9,6 +9,7 @@ import { backoffDelay, sleep, type BackoffOptions } from '../retry.ts'
 import { decodeEvent, MalformedEventError, type EventEnvelope } from './envelope.ts'
 import { deadLetterTopic } from './events.ts'
 import type { EventProducer } from './producer.ts'
+import { untilConnected } from './until-connected.ts'
 
 export interface MessageMeta {
   topic: string
@@ -35,6 +36,8 @@ export interface EventConsumerOptions {
   partitionsConsumedConcurrently?: number
   /** Called after a message was parked in the DLQ (metrics). */
   onDeadLetter?: (topic: string) => void
+  /** Resolves when the topics exist (app.kafkaReady); the consumer joins after it. */
+  ready?: Promise<boolean>
 }
 
 export interface EventConsumer {
@@ -143,22 +146,33 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
     }
   }
 
-  await consumer.connect()
-  await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
-  await consumer.run({
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
-    eachMessage: async ({ topic, partition, message, heartbeat }) => {
+  // Joins in the background when the broker is down: a new group reads from the beginning,
+  // so nothing published meanwhile is missed.
+  const joined = untilConnected(async () => {
+    if (options.ready && !await options.ready) return
+    await consumer.connect()
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
+    await runConsumer()
+  }, { what: `consumer ${options.groupId}`, logger: log, signal: stopping.signal })
+  await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+
+  async function runConsumer () {
+    await consumer.run({
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachMessage: async ({ topic, partition, message, heartbeat }) => {
       // The kafkajs instrumentation already made a consumer span from the headers; without it
       // (telemetry off) continue the producer's trace ourselves.
-      const parent = trace.getActiveSpan()
-        ? context.active()
-        : propagation.extract(context.active(), headersToStrings(message.headers))
-      await context.with(parent, () => handleWithRetries(topic, partition, message, heartbeat))
-    }
-  })
+        const parent = trace.getActiveSpan()
+          ? context.active()
+          : propagation.extract(context.active(), headersToStrings(message.headers))
+        await context.with(parent, () => handleWithRetries(topic, partition, message, heartbeat))
+      }
+    })
+  }
   return {
     async stop () {
       stopping.abort(new Error('consumer stopping'))
+      await joined
       await disconnectWithin(consumer)
     }
   }
@@ -186,6 +200,7 @@ export interface BatchConsumerOptions {
   validate?: (event: EventEnvelope) => void
   backoff?: BackoffOptions
   fromBeginning?: boolean
+  ready?: Promise<boolean>
 }
 
 /** A consumer for aggregators: messages arrive per partition in batches; malformed ones go to the DLQ. */
@@ -194,44 +209,53 @@ export async function startBatchConsumer (options: BatchConsumerOptions): Promis
   const log = options.logger.child({ component: 'batch-consumer', groupId: options.groupId })
   const stopping = new AbortController()
   const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS })
-  await consumer.connect()
-  await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
-  await consumer.run({
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-      const decoded: DecodedMessage[] = []
-      for (const message of batch.messages) {
-        try {
-          const event = decodeEvent(message.value)
-          options.validate?.(event)
-          decoded.push({
-            event,
-            meta: { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, headers: headersToStrings(message.headers) }
-          })
-        } catch (err) {
-          log.error({ err, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'malformed message dead-lettered')
-          await sendToDeadLetters(options.deadLetters, batch.topic, batch.partition, message, err as Error, 1)
+  const joined = untilConnected(async () => {
+    if (options.ready && !await options.ready) return
+    await consumer.connect()
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
+    await runConsumer()
+  }, { what: `consumer ${options.groupId}`, logger: log, signal: stopping.signal })
+  await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+
+  async function runConsumer () {
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        const decoded: DecodedMessage[] = []
+        for (const message of batch.messages) {
+          try {
+            const event = decodeEvent(message.value)
+            options.validate?.(event)
+            decoded.push({
+              event,
+              meta: { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, headers: headersToStrings(message.headers) }
+            })
+          } catch (err) {
+            log.error({ err, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'malformed message dead-lettered')
+            await sendToDeadLetters(options.deadLetters, batch.topic, batch.partition, message, err as Error, 1)
+          }
         }
-      }
-      for (let attempt = 1; decoded.length > 0; attempt++) {
-        if (!isRunning() || isStale()) return
-        try {
-          await options.handleBatch(decoded, { topic: batch.topic, partition: batch.partition })
-          break
-        } catch (err) {
-          log.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'batch failed, retrying')
-          await sleep(backoffDelay(attempt, backoff), stopping.signal)
-          await heartbeat()
+        for (let attempt = 1; decoded.length > 0; attempt++) {
+          if (!isRunning() || isStale()) return
+          try {
+            await options.handleBatch(decoded, { topic: batch.topic, partition: batch.partition })
+            break
+          } catch (err) {
+            log.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'batch failed, retrying')
+            await sleep(backoffDelay(attempt, backoff), stopping.signal)
+            await heartbeat()
+          }
         }
+        resolveOffset(batch.lastOffset())
+        await commitOffsetsIfNecessary()
+        await heartbeat()
       }
-      resolveOffset(batch.lastOffset())
-      await commitOffsetsIfNecessary()
-      await heartbeat()
-    }
-  })
+    })
+  }
   return {
     async stop () {
       stopping.abort(new Error('consumer stopping'))
+      await joined
       await disconnectWithin(consumer)
     }
   }

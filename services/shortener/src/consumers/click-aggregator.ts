@@ -65,10 +65,11 @@ export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[]
   }
 }
 
-export function startClickAggregator (options: { kafka: Kafka, groupId: string, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {
+export function startClickAggregator (options: { kafka: Kafka, ready: Promise<boolean>, groupId: string, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {
   return startBatchConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
+    ready: options.ready,
     topics: [Topics.urlClicked],
     deadLetters: options.deadLetters,
     logger: options.logger,

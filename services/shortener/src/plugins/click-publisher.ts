@@ -2,7 +2,7 @@
 // in batches (every CLICK_FLUSH_INTERVAL_MS or CLICK_BATCH_SIZE clicks). When Kafka is
 // unreachable the redirect is unaffected; clicks beyond CLICK_BUFFER_MAX or in a batch Kafka
 // refused are dropped and counted (shortener_clicks_dropped) — analytics degrade, links don't.
-import { createEvent, createEventProducer, createKafka, Topics, type EventProducer, type UrlClickedData } from '@shortfeed/common'
+import { createEvent, createEventProducer, createKafka, Topics, untilConnected, type EventProducer, type UrlClickedData } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Logger } from 'pino'
@@ -85,10 +85,14 @@ export default fp(async function clickPublisher (app: FastifyInstance, options: 
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 }
   })
   const producer = createEventProducer(kafka)
-  await producer.connect()
+  // Until it connects, sends fail fast and their clicks are counted as dropped.
+  const closing = new AbortController()
+  const connected = untilConnected(() => producer.connect(), { what: 'click producer', logger: app.log as never, signal: closing.signal })
   const publisher = createClickPublisher(producer, app.log as never, options)
   app.decorate('clicks', publisher)
   app.addHook('onClose', async () => {
+    closing.abort()
+    await connected
     await publisher.close()
     await producer.disconnect()
   })

@@ -8,10 +8,11 @@ import type { Fanout } from './fanout.ts'
 
 export const FANOUT_TOPICS = [Topics.postCreated, Topics.userFollowed, Topics.userUnfollowed]
 
-export function startFanoutConsumer (options: { kafka: Kafka, groupId: string, fanout: Fanout, deadLetters: EventProducer, logger: Logger, maxEntries: number, attempts: number }): Promise<EventConsumer> {
+export function startFanoutConsumer (options: { kafka: Kafka, ready: Promise<boolean>, groupId: string, fanout: Fanout, deadLetters: EventProducer, logger: Logger, maxEntries: number, attempts: number }): Promise<EventConsumer> {
   return startEventConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
+    ready: options.ready,
     topics: FANOUT_TOPICS,
     deadLetters: options.deadLetters,
     logger: options.logger,
