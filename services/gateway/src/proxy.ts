@@ -47,14 +47,15 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) => { done(null, body) })
 
   // RED per public route: the HTTP instrumentation sees one catch-all route here.
+  const routeNames = new WeakMap<FastifyRequest, string>()
   app.addHook('onResponse', async (request, reply) => {
-    const route = matchRoute(request.method, request.url.split('?')[0]!)
-    metrics.requestDuration.record(reply.elapsedTime / 1000, { route: route?.name ?? 'unmatched', status: String(reply.statusCode) })
+    metrics.requestDuration.record(reply.elapsedTime / 1000, { route: routeNames.get(request) ?? 'unmatched', status: String(reply.statusCode) })
   })
 
   async function forward (request: FastifyRequest, reply: FastifyReply) {
     const path = request.url.split('?')[0]!
     const route = matchRoute(request.method, path)
+    if (route) routeNames.set(request, route.name)
     if (!route) {
       if (pathExists(path)) throw new MethodNotAllowed(request.method, path)
       throw new RouteNotFound(request.method, path.slice(0, 200))
