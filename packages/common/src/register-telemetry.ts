@@ -8,7 +8,9 @@ if (process.env['OTEL_SDK_DISABLED'] !== 'true') {
   const { startTelemetry, shutdownTelemetry } = await import('./telemetry.ts')
   startTelemetry({
     serviceName: process.env['OTEL_SERVICE_NAME'] ?? process.env['SERVICE_NAME'] ?? 'shortfeed',
-    otlpEndpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT']
+    otlpEndpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'],
+    otlpProtocol: process.env['OTEL_EXPORTER_OTLP_PROTOCOL'],
+    exportDelayMs: process.env['OTEL_BSP_SCHEDULE_DELAY'] ? Number(process.env['OTEL_BSP_SCHEDULE_DELAY']) : undefined
   })
   // Graceful shutdown calls shutdownTelemetry last; this covers a process that simply ends.
   process.once('beforeExit', () => { void shutdownTelemetry() })

@@ -2,6 +2,7 @@
 // costs most of a hot path's throughput), OTLP export only when an endpoint is configured.
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
@@ -17,6 +18,10 @@ export interface TelemetryOptions {
   serviceName: string
   /** OTLP/HTTP base URL (e.g. http://otel-collector:4318). Without it nothing is exported. */
   otlpEndpoint?: string | undefined
+  /** `http/protobuf` (default) or `http/json`, as OTEL_EXPORTER_OTLP_PROTOCOL says. */
+  otlpProtocol?: string | undefined
+  /** How often finished spans are sent (OTEL_BSP_SCHEDULE_DELAY), default 5 s. */
+  exportDelayMs?: number | undefined
   /** Extra processors, e.g. an in-memory exporter in tests. */
   spanProcessors?: SpanProcessor[]
 }
@@ -51,7 +56,11 @@ export async function shutdownTelemetry (): Promise<void> {
 export function startTelemetry (options: TelemetryOptions): Telemetry {
   const endpoint = options.otlpEndpoint?.replace(/\/$/, '')
   const spanProcessors = [...(options.spanProcessors ?? [])]
-  if (endpoint) spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) }))
+  if (endpoint) {
+    const url = `${endpoint}/v1/traces`
+    const exporter = options.otlpProtocol === 'http/json' ? new OTLPJsonTraceExporter({ url }) : new OTLPTraceExporter({ url })
+    spanProcessors.push(new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.exportDelayMs ?? 5_000 }))
+  }
 
   const sdk = new NodeSDK({
     serviceName: options.serviceName,

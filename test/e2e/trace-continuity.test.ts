@@ -1,0 +1,101 @@
+// One request, one trace, across processes: creating a post through the gateway yields a trace
+// holding the gateway's span, the timeline's, its pg insert, the outbox relay's Kafka produce
+// and the fan-out worker's consume — linked parent to child through HTTP and Kafka headers.
+// The services run as real processes with the production telemetry preload, exporting
+// OTLP/JSON to a receiver in this test.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import { after, test } from 'node:test'
+import { freePort } from '@shortfeed/infra'
+import { createTestDatabase, testServers, uniqueName } from '../harness.ts'
+
+interface Span { traceId: string, spanId: string, parentSpanId?: string, name: string, kind: number, service: string }
+
+const spans: Span[] = []
+const receiver = createServer((req, res) => {
+  let body = ''
+  req.on('data', (chunk: Buffer) => { body += chunk.toString() })
+  req.on('end', () => {
+    if (req.url === '/v1/traces') {
+      const payload = JSON.parse(body) as { resourceSpans: Array<{ resource: { attributes: Array<{ key: string, value: { stringValue?: string } }> }, scopeSpans: Array<{ spans: Array<Omit<Span, 'service'>> }> }> }
+      for (const rs of payload.resourceSpans) {
+        const service = rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '?'
+        for (const ss of rs.scopeSpans) for (const span of ss.spans) spans.push({ ...span, service })
+      }
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+  })
+})
+
+const servicesDir = new URL('../../services/', import.meta.url).pathname
+
+async function startTraced (service: string, dir: string, entry: string, env: Record<string, string>): Promise<string> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', '@shortfeed/common/register-telemetry', entry], {
+    cwd: `${servicesDir}${dir}`,
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', PORT: String(port), SERVICE_NAME: service, ...env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  after(() => { child.kill('SIGTERM') })
+  const url = `http://127.0.0.1:${port}`
+  for (const deadline = Date.now() + 60_000; ;) {
+    if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return url
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`${service} not ready`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+test('a post created through the gateway is one trace from the edge to the fan-out worker', async () => {
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+  after(() => { receiver.close() })
+  const address = receiver.address()
+  const otlp = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const servers = await testServers()
+  const shared = {
+    REDIS_URL: servers.redisUrl,
+    REDIS_KEY_PREFIX: `${uniqueName('trace')}:`,
+    KAFKA_BROKERS: servers.kafkaBrokers,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    INTERNAL_AUTH_SECRET: 'test-internal-auth-secret-0123456789',
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '200'
+  }
+  const database = await createTestDatabase('trace')
+  const timeline = await startTraced('timeline', 'timeline', 'src/server.ts', { ...shared, DATABASE_URL: database })
+  await startTraced('timeline-fanout', 'timeline', 'src/fanout-server.ts', { ...shared, DATABASE_URL: database, FANOUT_GROUP: uniqueName('fanout') })
+  const gateway = await startTraced('gateway', 'gateway', 'src/server.ts', { ...shared, UPSTREAM_SHORTENER: timeline, UPSTREAM_TIMELINE: timeline })
+
+  const json = { 'content-type': 'application/json' }
+  const handle = uniqueName('tr').slice(0, 30)
+  await fetch(`${gateway}/api/v1/users`, { method: 'POST', headers: json, body: JSON.stringify({ handle, password: 'correct horse' }) })
+  const { accessToken } = await (await fetch(`${gateway}/api/v1/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ handle, password: 'correct horse' }) })).json() as { accessToken: string }
+  const created = await fetch(`${gateway}/api/v1/posts`, { method: 'POST', headers: { ...json, authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ text: 'traced' }) })
+  assert.equal(created.status, 201)
+
+  const root = () => spans.find((s) => s.service === 'gateway' && s.kind === 2 && s.name.startsWith('POST') && !s.parentSpanId && spans.some((c) => c.traceId === s.traceId && c.service === 'timeline-fanout'))
+  for (const deadline = Date.now() + 30_000; !root() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 200))
+  const edge = root()
+  assert.ok(edge, `no gateway trace reaching the fan-out worker; traces seen: ${JSON.stringify([...new Set(spans.map((s) => `${s.service}:${s.name}`))])}`)
+
+  const trace = spans.filter((s) => s.traceId === edge.traceId)
+  if (process.env['SHOW_TRACE']) console.log(trace.map((s) => `${s.service} ${s.kind} ${s.name}`).join('\n'))
+  const has = (service: string, pattern: RegExp) => trace.some((s) => s.service === service && pattern.test(s.name))
+  assert.ok(has('gateway', /^POST/), 'gateway server span')
+  assert.ok(has('timeline', /POST \/api\/v1\/posts|^POST/), 'timeline server span')
+  assert.ok(has('timeline', /INSERT|pg\.query|insert/i), 'pg insert in the timeline')
+  assert.ok(has('timeline', /post\.created/), 'the outbox relay\'s produce to post.created')
+  assert.ok(has('timeline-fanout', /post\.created/), 'the fan-out worker\'s consume of post.created')
+
+  // Every span hangs, through its parents, off the gateway's server span.
+  const byId = new Map(trace.map((s) => [s.spanId, s]))
+  for (const span of trace) {
+    let cursor: Span | undefined = span
+    while (cursor?.parentSpanId) cursor = byId.get(cursor.parentSpanId)
+    assert.equal(cursor?.spanId, edge.spanId, `${span.service} ${span.name} is not under the gateway span`)
+  }
+})
