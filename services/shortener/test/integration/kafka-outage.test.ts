@@ -24,7 +24,8 @@ test('when Kafka stops, then redirects keep working and dropped clicks are count
     const started = Date.now()
     const res = await app.inject({ url: `/${code}` })
     assert.equal(res.statusCode, 302)
-    assert.ok(Date.now() - started < 200, 'a redirect never waits for Kafka')
+    // Waiting on Kafka would cost at least its 1 s connection timeout; a busy machine costs less.
+    assert.ok(Date.now() - started < 1_000, 'a redirect never waits for Kafka')
   }
   await eventually(async () => await counter(app, 'shortener_clicks_dropped') - dropped, (n) => n === 20, 30_000)
 })
