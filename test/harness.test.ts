@@ -35,7 +35,8 @@ describe('test harness', () => {
     const topic = uniqueName('harness')
     const admin = kafka.admin()
     await admin.connect()
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })
+    // Not waitForLeaders: kafkajs gives up when Kafka 4 briefly reports a new topic unknown; the send below retries.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: false })
     await admin.disconnect()
 
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
