@@ -66,6 +66,34 @@ async function disconnectWithin (consumer: Consumer) {
   clearTimeout(timer)
 }
 
+/**
+ * Connects, subscribes and runs a consumer — in the background when the broker is down (a new
+ * group reads from the beginning, so nothing published meanwhile is missed) — and returns its
+ * stop. Start-up waits up to 10 s for it.
+ */
+async function joinGroup (
+  consumer: Consumer,
+  options: { groupId: string, topics: string[], fromBeginning?: boolean | undefined, ready?: Promise<boolean> | undefined },
+  run: () => Promise<void>,
+  log: Logger,
+  stopping: AbortController
+): Promise<EventConsumer> {
+  const joined = untilConnected(async () => {
+    if (options.ready && !await options.ready) return
+    await consumer.connect()
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
+    await run()
+  }, { what: `consumer ${options.groupId}`, logger: log, signal: stopping.signal })
+  await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+  return {
+    async stop () {
+      stopping.abort(new Error('consumer stopping'))
+      await joined
+      await disconnectWithin(consumer)
+    }
+  }
+}
+
 export const DeadLetterHeaders = {
   error: 'x-dlq-error',
   errorName: 'x-dlq-error-name',
@@ -146,15 +174,7 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
     }
   }
 
-  // Joins in the background when the broker is down: a new group reads from the beginning,
-  // so nothing published meanwhile is missed.
-  const joined = untilConnected(async () => {
-    if (options.ready && !await options.ready) return
-    await consumer.connect()
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
-    await runConsumer()
-  }, { what: `consumer ${options.groupId}`, logger: log, signal: stopping.signal })
-  await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+  return joinGroup(consumer, options, runConsumer, log, stopping)
 
   async function runConsumer () {
     await consumer.run({
@@ -168,13 +188,6 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
         await context.with(parent, () => handleWithRetries(topic, partition, message, heartbeat))
       }
     })
-  }
-  return {
-    async stop () {
-      stopping.abort(new Error('consumer stopping'))
-      await joined
-      await disconnectWithin(consumer)
-    }
   }
 }
 
@@ -209,13 +222,7 @@ export async function startBatchConsumer (options: BatchConsumerOptions): Promis
   const log = options.logger.child({ component: 'batch-consumer', groupId: options.groupId })
   const stopping = new AbortController()
   const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS })
-  const joined = untilConnected(async () => {
-    if (options.ready && !await options.ready) return
-    await consumer.connect()
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
-    await runConsumer()
-  }, { what: `consumer ${options.groupId}`, logger: log, signal: stopping.signal })
-  await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+  return joinGroup(consumer, options, runConsumer, log, stopping)
 
   async function runConsumer () {
     await consumer.run({
@@ -251,12 +258,5 @@ export async function startBatchConsumer (options: BatchConsumerOptions): Promis
         await heartbeat()
       }
     })
-  }
-  return {
-    async stop () {
-      stopping.abort(new Error('consumer stopping'))
-      await joined
-      await disconnectWithin(consumer)
-    }
   }
 }
