@@ -83,6 +83,7 @@ test('a post created through the gateway is one trace from the edge to the fan-o
   assert.ok(edge, `no gateway trace reaching the fan-out worker; traces seen: ${JSON.stringify([...new Set(spans.map((s) => `${s.service}:${s.name}`))])}`)
 
   const trace = spans.filter((s) => s.traceId === edge.traceId)
+  // SHOW_TRACE=1 prints the trace, one span a line: what a newcomer would see in Jaeger.
   if (process.env['SHOW_TRACE']) console.log(trace.map((s) => `${s.service} ${s.kind} ${s.name}`).join('\n'))
   const has = (service: string, pattern: RegExp) => trace.some((s) => s.service === service && pattern.test(s.name))
   assert.ok(has('gateway', /^POST/), 'gateway server span')
