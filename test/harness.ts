@@ -1,8 +1,10 @@
 // What a test file imports to reach real servers: their URLs (started once per run by the
 // global setup, or on demand when a single file runs alone), a fresh database per test, and
 // unique names so tests run in parallel against one set of servers.
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { ensureDatabase } from '@shortfeed/infra'
+import { after } from 'node:test'
+import { ensureDatabase, freePort } from '@shortfeed/infra'
 import { ServerEnv, startTestServers, type TestServers } from './servers.ts'
 
 export type { TestServers } from './servers.ts'
@@ -55,4 +57,29 @@ export async function metricCounter (app: { inject: (options: { url: string }) =
     if (line.startsWith(`${name}_total`)) total += Number(line.split(' ').at(-1))
   }
   return total
+}
+
+/**
+ * Starts services/<dir>/<entry> as a real process on a free port (killed after the file) and
+ * resolves with its base URL once /health/ready answers. `preload` adds the production
+ * telemetry preload.
+ */
+export async function startServiceProcess (options: { dir: string, entry?: string, env: Record<string, string>, preload?: boolean }): Promise<string> {
+  const port = await freePort()
+  const args = [...(options.preload ? ['--import', '@shortfeed/common/register-telemetry'] : []), options.entry ?? 'src/server.ts']
+  const child = spawn(process.execPath, args, {
+    cwd: new URL(`../services/${options.dir}/`, import.meta.url).pathname,
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', PORT: String(port), ...options.env },
+    stdio: ['ignore', 'ignore', 'inherit']
+  })
+  after(() => { child.kill('SIGTERM') })
+  const url = `http://127.0.0.1:${port}`
+  for (const deadline = Date.now() + 60_000; ;) {
+    if (child.exitCode !== null) throw new Error(`${options.dir}/${options.entry ?? 'src/server.ts'} exited with ${child.exitCode}`)
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return url
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`${options.dir} not ready after 60 s`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }

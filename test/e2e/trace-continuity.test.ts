@@ -4,11 +4,9 @@
 // The services run as real processes with the production telemetry preload, exporting
 // OTLP/JSON to a receiver in this test.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'
 import { after, test } from 'node:test'
-import { freePort } from '@shortfeed/infra'
-import { createTestDatabase, testServers, uniqueName } from '../harness.ts'
+import { createTestDatabase, startServiceProcess, testServers, uniqueName } from '../harness.ts'
 
 interface Span { traceId: string, spanId: string, parentSpanId?: string, name: string, kind: number, service: string }
 
@@ -28,25 +26,8 @@ const receiver = createServer((req, res) => {
   })
 })
 
-const servicesDir = new URL('../../services/', import.meta.url).pathname
-
-async function startTraced (service: string, dir: string, entry: string, env: Record<string, string>): Promise<string> {
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', '@shortfeed/common/register-telemetry', entry], {
-    cwd: `${servicesDir}${dir}`,
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', PORT: String(port), SERVICE_NAME: service, ...env },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  after(() => { child.kill('SIGTERM') })
-  const url = `http://127.0.0.1:${port}`
-  for (const deadline = Date.now() + 60_000; ;) {
-    if (child.exitCode !== null) throw new Error(`${service} exited with ${child.exitCode}`)
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return url
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`${service} not ready`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+function startTraced (service: string, dir: string, entry: string, env: Record<string, string>): Promise<string> {
+  return startServiceProcess({ dir, entry, preload: true, env: { SERVICE_NAME: service, ...env } })
 }
 
 test('a post created through the gateway is one trace from the edge to the fan-out worker', async () => {

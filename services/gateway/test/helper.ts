@@ -2,31 +2,25 @@
 // processes (their own server.ts) on real Postgres, Redis and Kafka, plus tiny HTTP servers
 // that hang or fail on purpose. The gateway itself is built in-process after telemetry
 // starts, so GET /metrics is live.
-import { spawn } from 'node:child_process'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { after } from 'node:test'
 import { loadConfig } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
-import { freePort } from '@shortfeed/infra'
-import { createTestDatabase, eventually, metricCounter as counter, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, startServiceProcess, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'gateway-test' })
 const { buildApp } = await import('../src/app.ts')
 const { GatewayConfig } = await import('../src/config.ts')
 
 export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
-const servicesDir = new URL('../../', import.meta.url).pathname
 
-/** Starts services/<name>/<entry> as a process; resolves with its base URL once ready. */
+/** Starts services/<name> as a process on the harness's servers; resolves with its base URL once ready. */
 export async function startService (name: string, entry = 'src/server.ts', extraEnv: Record<string, string> = {}): Promise<string> {
   const servers = await testServers()
-  const port = await freePort()
-  const child = spawn(process.execPath, [entry], {
-    cwd: `${servicesDir}${name}`,
+  return startServiceProcess({
+    dir: name,
+    entry,
     env: {
-      PATH: process.env['PATH'] ?? '',
-      LOG_LEVEL: 'warn',
-      PORT: String(port),
       DATABASE_URL: await createTestDatabase(name),
       REDIS_URL: servers.redisUrl,
       REDIS_KEY_PREFIX: `${uniqueName(name)}:`,
@@ -34,20 +28,8 @@ export async function startService (name: string, entry = 'src/server.ts', extra
       KAFKA_TOPIC_PARTITIONS: '3',
       INTERNAL_AUTH_SECRET,
       ...extraEnv
-    },
-    stdio: ['ignore', 'ignore', 'inherit']
+    }
   })
-  after(() => { child.kill('SIGTERM') })
-  const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`)
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) return url
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`${name} not ready`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
 }
 
 export async function gatewayConfig (env: Record<string, string>) {
