@@ -47,6 +47,8 @@ declare module 'fastify' {
 }
 
 export function createSocialGraph (pool: pg.Pool, ids: SnowflakeGenerator): SocialGraph {
+  const recentlyTouched = new Map<string, number>()
+
   async function changeFollow (followerId: string, followeeId: string, follow: boolean): Promise<boolean> {
     if (followerId === followeeId) throw new SelfFollow()
     const client = await pool.connect()
@@ -106,6 +108,11 @@ export function createSocialGraph (pool: pg.Pool, ids: SnowflakeGenerator): Soci
     },
     async touch (userId) {
       // One write per minute per user at most: activity needs days of precision, not seconds.
+      // A user this instance saw within the minute needs no query at all (hot read path).
+      const now = Date.now()
+      if ((recentlyTouched.get(userId) ?? 0) > now - 60_000) return null
+      if (recentlyTouched.size >= 100_000) recentlyTouched.clear()
+      recentlyTouched.set(userId, now)
       const { rows } = await pool.query<{ previous: Date }>(
         `UPDATE users u SET last_active_at = now() FROM (SELECT id, last_active_at AS previous FROM users WHERE id = $1) p
          WHERE u.id = p.id AND u.last_active_at < now() - interval '1 minute' RETURNING p.previous`, [userId])
