@@ -1,0 +1,83 @@
+// The one table `pnpm bench` prints, and the targets of issue #9 checked against it.
+import type { FanoutResult } from '../scenarios/fanout.ts'
+import type { LoadResult } from './load.ts'
+
+export interface Report {
+  at: string
+  machine: { cores: number, cpu: string, memoryGb: number, node: string }
+  settings: { durationSeconds: number, warmupSeconds: number, runs: number, connections: number, links: number, followers: number }
+  redirectMax: Array<LoadResult & { ratio: number }>
+  fixedRate: number
+  redirectFixed: LoadResult[]
+  shorten: LoadResult
+  timeline: LoadResult
+  fanout: FanoutResult
+  rss: Array<{ name: string, mb: number }>
+  targets?: Array<{ target: string, value: string, met: boolean }>
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const ms = (n: number) => n < 10 ? n.toFixed(2) : n.toFixed(1)
+
+function table (headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: string[]) => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)).join('  ')
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+export function checkTargets (r: Report): Array<{ target: string, value: string, met: boolean }> {
+  const [, direct, , gateway] = r.redirectMax
+  const baselineP99 = r.redirectFixed[0]!.p99
+  const gatewayP99 = r.redirectFixed[3]!.p99
+  const zaddShare = r.fanout.insertsPerSecond / r.fanout.zaddPerSecond
+  const services = r.rss.filter((p) => !p.name.includes('(bench)'))
+  const heaviest = services.reduce((a, b) => (b.mb > a.mb ? b : a))
+  return [
+    { target: 'shortener direct ≥ 0.80 × baseline redirect throughput', value: direct!.ratio.toFixed(2), met: direct!.ratio >= 0.8 },
+    { target: 'gateway ≥ 0.45 × baseline redirect throughput', value: gateway!.ratio.toFixed(2), met: gateway!.ratio >= 0.45 },
+    { target: `gateway p99 at ${int(r.fixedRate)} req/s ≤ 3 × baseline p99`, value: `${(gatewayP99 / baselineP99).toFixed(1)} × (${ms(gatewayP99)} vs ${ms(baselineP99)} ms)`, met: gatewayP99 <= 3 * baselineP99 },
+    { target: 'fan-out inserts/s ≥ 0.30 × redis-benchmark pipelined ZADD', value: zaddShare.toFixed(2), met: zaddShare >= 0.3 },
+    { target: 'every service\'s peak RSS < 150 MB', value: `max ${heaviest.mb.toFixed(0)} MB (${heaviest.name})`, met: heaviest.mb < 150 },
+    { target: 'no failed requests in any scenario', value: String([...r.redirectMax, ...r.redirectFixed, r.shorten, r.timeline].reduce((s, x) => s + x.failures, 0)), met: [...r.redirectMax, ...r.redirectFixed, r.shorten, r.timeline].every((x) => x.failures === 0) }
+  ]
+}
+
+export function printReport (r: Report): void {
+  r.targets = checkTargets(r)
+  const s = r.settings
+  const out = [
+    `Shortfeed bench — ${r.at} — ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGb} GB, Node ${r.machine.node}`,
+    `every row: median of ${s.runs} run(s) of ${s.durationSeconds} s after a ${s.warmupSeconds} s warm-up; ${s.connections} connections unless said; load generator on the same machine`,
+    '',
+    `Redirect, cache hit (${s.links} codes round-robin) — maximum throughput`,
+    table(['target', 'req/s', 'p50 ms', 'p99 ms', '× baseline', 'failures'],
+      r.redirectMax.map((x) => [x.name, int(x.rps), ms(x.p50), ms(x.p99), x.ratio.toFixed(2), String(x.failures)])),
+    `gateway vs minimal proxy: ${(r.redirectMax[3]!.rps / r.redirectMax[2]!.rps).toFixed(2)} × (the gateway's own features: auth, limiter, breaker, tracing, headers)`,
+    '',
+    `Redirect, cache hit — latency at a fixed ${int(r.fixedRate)} req/s (half the baseline's maximum)`,
+    table(['target', 'req/s', 'p50 ms', 'p99 ms', 'p99 × baseline', 'failures'],
+      r.redirectFixed.map((x) => [x.name, int(x.rps), ms(x.p50), ms(x.p99), (x.p99 / r.redirectFixed[0]!.p99).toFixed(1), String(x.failures)])),
+    '',
+    'Through the gateway',
+    table(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'failures'], [
+      [`${r.shorten.name} (16 conn.)`, int(r.shorten.rps), ms(r.shorten.p50), ms(r.shorten.p99), String(r.shorten.failures)],
+      [`${r.timeline.name}, 10 celebrities (32 conn.)`, int(r.timeline.rps), ms(r.timeline.p50), ms(r.timeline.p99), String(r.timeline.failures)]
+    ]),
+    '',
+    `Fan-out on write — one post to ${int(r.fanout.followers)} followers (median of ${s.runs})`,
+    table(['measure', 'value'], [
+      ['POST /api/v1/posts → on every timeline', `${int(r.fanout.endToEndMs)} ms`],
+      ['worker push time (timeline_fanout_duration)', `${int(r.fanout.pushMs)} ms`],
+      ['timeline inserts/s', int(r.fanout.insertsPerSecond)],
+      ['redis-benchmark ZADD, pipeline 16, same Redis', `${int(r.fanout.zaddPerSecond)} /s`],
+      ['inserts/s ÷ ZADD/s', (r.fanout.insertsPerSecond / r.fanout.zaddPerSecond).toFixed(2)]
+    ]),
+    '',
+    'Peak RSS (VmHWM) over the run',
+    table(['process', 'MB'], r.rss.map((p) => [p.name, p.mb.toFixed(0)])),
+    '',
+    'Targets (issue #9)',
+    table(['target', 'measured', ''], r.targets.map((t) => [t.target, t.value, t.met ? 'met' : 'MISSED']))
+  ]
+  process.stdout.write(out.join('\n') + '\n')
+}

@@ -1,0 +1,187 @@
+// The whole system natively, as a library: starts Postgres, Redis and Kafka on loopback (or
+// uses the URLs given), creates each service's database, runs its migrations, starts every
+// process that services/*/package.json declares under "shortfeed" and waits until each is
+// ready. `pnpm stack` (infra/stack.ts) and `pnpm bench` are its two callers.
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import {
+  ensureDatabase, freePort, startNativeKafka, startNativePostgres, startNativeRedis, spawnServer,
+  waitUntilReady, type ServerProcess
+} from '../native/index.ts'
+
+export interface ProcessManifest {
+  /** Process name, e.g. "timeline-fanout". */
+  name: string
+  /** Entry file relative to the service folder. */
+  entry: string
+  port: number
+  /** Database this process uses (created by the stack); omit when it has none. */
+  database?: string
+  /** Migrations folder relative to the service folder, applied before any process starts. */
+  migrations?: string
+  /** Extra environment; `${port:<name>[,<fallback>]}` expands to a process's port. */
+  env?: Record<string, string>
+  /** Lower starts first; the gateway goes last. */
+  startOrder?: number
+}
+
+interface Service { dir: string, processes: ProcessManifest[] }
+
+export interface Infrastructure { postgresUrl: string, redisUrl: string, kafkaBrokers: string }
+
+export interface StackOptions {
+  dataDir: string
+  /** Wipe the data directory first. */
+  fresh?: boolean
+  /** Start Postgres, Redis and Kafka only. */
+  infraOnly?: boolean
+  /** Free ports instead of the fixed ones (55432, 56379, 59092, 8080…). */
+  anyPorts?: boolean
+  /** Servers to use instead of starting them (POSTGRES_URL, REDIS_URL, KAFKA_BROKERS). */
+  given?: Partial<Infrastructure>
+  /** Environment for every service process, on top of this process's. */
+  env?: Record<string, string>
+  /** Environment per process name, applied last. */
+  processEnv?: Record<string, Record<string, string>>
+  /** Node flags before the entry; the default preloads telemetry as production does. */
+  nodeArgs?: string[]
+  log?: (line: string) => void
+}
+
+export interface StartedProcess { name: string, url: string, process: ServerProcess }
+
+export interface Stack {
+  infra: Infrastructure
+  processes: StartedProcess[]
+  /** Every pid the stack owns, infrastructure included, for reports (RSS, `kill`). */
+  pids: Array<{ name: string, pid: number }>
+  /** Stops the services (newest first, draining), then the infrastructure. */
+  stop: () => Promise<void>
+}
+
+const root = resolve(import.meta.dirname, '../..')
+
+export function discoverServices (): Service[] {
+  const servicesDir = join(root, 'services')
+  if (!existsSync(servicesDir)) return []
+  return readdirSync(servicesDir)
+    .map((name) => join(servicesDir, name))
+    .filter((dir) => existsSync(join(dir, 'package.json')))
+    .map((dir) => ({ dir, processes: (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).shortfeed?.processes ?? []) as ProcessManifest[] }))
+    .filter((s) => s.processes.length > 0)
+}
+
+export async function startStack (options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => {})
+  const dataDir = resolve(options.dataDir)
+  const owned: Array<{ name: string, pid: number, stop: () => Promise<void> }> = []
+  const port = (preferred: number) => options.anyPorts ? freePort() : freePort(preferred)
+
+  const stop = async () => {
+    for (const { name, stop } of owned.splice(0).reverse()) {
+      try {
+        await stop()
+        log(`stopped ${name}`)
+      } catch (err) {
+        log(`could not stop ${name}: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  async function startInfrastructure (): Promise<Infrastructure> {
+    if (options.fresh) rmSync(dataDir, { recursive: true, force: true })
+    mkdirSync(dataDir, { recursive: true })
+    // The postgres user must reach its data directory when the stack runs as root.
+    chmodSync(dataDir, 0o755)
+    const given = options.given ?? {}
+    const [postgresUrl, redisUrl, kafkaBrokers] = await Promise.all([
+      given.postgresUrl ?? startNativePostgres({ dir: join(dataDir, 'postgres'), port: await port(55432) }).then((pg) => {
+        owned.push({ name: 'postgres', pid: pg.process.pid, stop: pg.stop })
+        return pg.url
+      }),
+      given.redisUrl ?? startNativeRedis({ dir: join(dataDir, 'redis'), port: await port(56379) }).then((redis) => {
+        owned.push({ name: 'redis', pid: redis.process.pid, stop: redis.stop })
+        return redis.url
+      }),
+      given.kafkaBrokers ?? startNativeKafka({ dir: join(dataDir, 'kafka'), port: await port(59092), controllerPort: await port(59093) }).then((kafka) => {
+        owned.push({ name: 'kafka', pid: kafka.process.pid, stop: kafka.stop })
+        return kafka.brokers
+      })
+    ])
+    return { postgresUrl, redisUrl, kafkaBrokers }
+  }
+
+  async function migrate (service: Service, manifest: ProcessManifest, databaseUrl: string) {
+    const { migrateDatabase } = await import('@shortfeed/common')
+    const { pino } = await import('pino')
+    const applied = await migrateDatabase({ databaseUrl, dir: join(service.dir, manifest.migrations!), logger: pino({ level: 'warn' }) })
+    log(`migrated ${manifest.database}: ${applied.length === 0 ? 'up to date' : applied.join(', ')}`)
+  }
+
+  async function startServices (infra: Infrastructure): Promise<StartedProcess[]> {
+    const all = discoverServices().flatMap((service) => service.processes.map((p) => ({ service, manifest: p })))
+    if (all.length === 0) {
+      log('no services declared under services/*/package.json yet: infrastructure only')
+      return []
+    }
+    const ports = new Map<string, number>()
+    for (const { manifest } of all) ports.set(manifest.name, options.anyPorts ? await freePort() : manifest.port)
+
+    const migrated = new Set<string>()
+    for (const { service, manifest } of all) {
+      if (!manifest.database) continue
+      const url = await ensureDatabase(infra.postgresUrl, manifest.database)
+      if (manifest.migrations && !migrated.has(manifest.database)) {
+        await migrate(service, manifest, url)
+        migrated.add(manifest.database)
+      }
+    }
+
+    const logsDir = join(dataDir, 'logs')
+    mkdirSync(logsDir, { recursive: true })
+    const started: StartedProcess[] = []
+    for (const { service, manifest } of all.sort((a, b) => (a.manifest.startOrder ?? 0) - (b.manifest.startOrder ?? 0))) {
+      // `${port:a,b}` is the port of process a, or of b when a is not declared (yet).
+      const expand = (value: string) => value.replace(/\$\{port:([\w,-]+)\}/g, (_m, names: string) => {
+        const found = names.split(',').map((n) => ports.get(n)).find((p) => p !== undefined)
+        if (found === undefined) throw new Error(`${manifest.name}: no process among ${names} for \${port:${names}}`)
+        return String(found)
+      })
+      const declared = Object.fromEntries(Object.entries(manifest.env ?? {}).map(([k, v]) => [k, expand(v)]))
+      const env = {
+        ...process.env,
+        ...declared,
+        ...options.env,
+        PORT: String(ports.get(manifest.name)),
+        HOST: '127.0.0.1',
+        SERVICE_NAME: manifest.name,
+        MIGRATE_ON_START: 'false',
+        REDIS_URL: infra.redisUrl,
+        KAFKA_BROKERS: infra.kafkaBrokers,
+        ...(manifest.database ? { DATABASE_URL: new URL(`/${manifest.database}`, infra.postgresUrl).toString() } : {}),
+        ...options.processEnv?.[manifest.name]
+      }
+      const nodeArgs = options.nodeArgs ?? ['--import', '@shortfeed/common/register-telemetry']
+      const child = spawnServer(manifest.name, process.execPath, [...nodeArgs, manifest.entry], {
+        cwd: service.dir, env, logFile: join(logsDir, `${manifest.name}.log`)
+      })
+      owned.push({ name: manifest.name, pid: child.pid, stop: () => child.stop('SIGTERM', 15_000) })
+      const url = `http://127.0.0.1:${ports.get(manifest.name)}`
+      await waitUntilReady(child, async () => {
+        const res = await fetch(`${url}/health/ready`)
+        if (!res.ok) throw new Error(`ready answered ${res.status}`)
+      }, 90_000)
+      started.push({ name: manifest.name, url, process: child })
+    }
+    return started
+  }
+
+  try {
+    const infra = await startInfrastructure()
+    const processes = options.infraOnly ? [] : await startServices(infra)
+    return { infra, processes, pids: owned.map(({ name, pid }) => ({ name, pid })), stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
