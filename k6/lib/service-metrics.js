@@ -3,6 +3,7 @@
 // coalesced waits, fan-out pushes. k6 sees latency; these counters say why. Optional: when a
 // URL is not set or does not answer, the scenario runs without them and says so.
 import http from 'k6/http'
+import { waitUntil } from './api.js'
 
 /**
  * Sums every series of each named metric in a Prometheus text exposition. A name matches
@@ -37,4 +38,24 @@ export function scrape (url, names) {
 export function delta (before, after) {
   if (!before || !after) return null
   return Object.fromEntries(Object.keys(after).map((name) => [name, after[name] - (before[name] ?? 0)]))
+}
+
+/**
+ * Events written but not yet fanned out: the timeline API's outbox backlog plus the fan-out
+ * group's consumer lag. null when either endpoint does not answer.
+ */
+export function pendingFanout (timelineMetricsUrl, fanoutMetricsUrl) {
+  const outbox = scrape(timelineMetricsUrl, ['timeline_outbox_backlog'])
+  const lag = scrape(fanoutMetricsUrl, ['timeline_fanout_consumer_lag'])
+  if (!outbox || !lag) return null
+  return outbox.timeline_outbox_backlog + lag.timeline_fanout_consumer_lag
+}
+
+/**
+ * Waits until everything written so far is fanned out, so a run measures steady state rather
+ * than setup's backlog. Does nothing when the services' metrics cannot be read.
+ */
+export function waitForFanout (timelineMetricsUrl, fanoutMetricsUrl, timeoutSeconds = 120) {
+  if (pendingFanout(timelineMetricsUrl, fanoutMetricsUrl) === null) return
+  waitUntil(() => pendingFanout(timelineMetricsUrl, fanoutMetricsUrl) === 0, timeoutSeconds, 'fan-out catching up')
 }
