@@ -12,7 +12,7 @@ import { check } from 'k6'
 import { Counter } from 'k6/metrics'
 import redis from 'k6/x/redis'
 import { createLinks, expectStatus, header, requireBudget } from './lib/api.js'
-import { BASE_URL, load, number, runId, seconds, text } from './lib/env.js'
+import { BASE_URL, flag, load, number, runId, seconds, text } from './lib/env.js'
 import { baseOptions, constantRate } from './lib/scenario.js'
 import { delta, scrape } from './lib/service-metrics.js'
 import { report, stat } from './lib/summary.js'
@@ -20,6 +20,8 @@ import { zipfSampler } from './lib/zipf.js'
 
 const LINKS = number('LINKS', 100)
 const ZIPF_S = number('ZIPF_S', 1.0)
+/** FLUSH=false leaves the cache alone: expiries alone (short CACHE_TTL_SECONDS) make the misses. */
+const FLUSH = flag('FLUSH', true)
 const FLUSH_AT = text('FLUSH_AT', '15s')
 const FLUSH_EVERY = text('FLUSH_EVERY', '15s')
 /** Requests this long after a flush are tagged phase:after-flush (the rest phase:steady). */
@@ -36,7 +38,7 @@ const flushAtS = seconds(FLUSH_AT)
 const flushEveryS = seconds(FLUSH_EVERY)
 const windowS = seconds(AFTER_FLUSH_WINDOW)
 const flushForS = seconds(shape.duration) - flushAtS
-if (flushForS <= 0) throw new Error(`FLUSH_AT (${FLUSH_AT}) must come before the end of DURATION (${shape.duration})`)
+if (FLUSH && flushForS <= 0) throw new Error(`FLUSH_AT (${FLUSH_AT}) must come before the end of DURATION (${shape.duration})`)
 
 const COUNTERS = ['shortener_cache_misses', 'shortener_db_reads', 'shortener_coalesced_waits']
 const serviceCounters = Object.fromEntries(COUNTERS.map((name) => [name, new Counter(`service_${name}`)]))
@@ -49,21 +51,16 @@ const client = new redis.Client(REDIS_URL)
 export const options = baseOptions({
   scenarios: {
     redirects: constantRate({ exec: 'redirect', ...shape }),
-    flush: constantRate({
-      exec: 'flush',
-      rate: 1,
-      timeUnit: FLUSH_EVERY,
-      duration: `${flushForS}s`,
-      startTime: FLUSH_AT,
-      vus: 1
-    })
+    ...(FLUSH
+      ? { flush: constantRate({ exec: 'flush', rate: 1, timeUnit: FLUSH_EVERY, duration: `${flushForS}s`, startTime: FLUSH_AT, vus: 1 }) }
+      : {})
   },
   thresholds: {
     'http_req_duration{endpoint:redirect,phase:steady}': [`p(99)<${P99_MS}`],
     'http_req_duration{endpoint:redirect,phase:after-flush}': [`p(99)<${P99_AFTER_FLUSH_MS}`],
     'http_req_failed{endpoint:redirect}': ['rate<0.001'],
     'checks{endpoint:redirect}': ['rate>0.999'],
-    cache_flushes: ['count>0']
+    ...(FLUSH ? { cache_flushes: ['count>0'] } : {})
   }
 })
 
@@ -76,6 +73,7 @@ export function setup () {
 
 /** Which side of a flush this moment is on (from the schedule; k6 starts scenarios right after setup). */
 function phase (startedAt) {
+  if (!FLUSH) return 'steady'
   const sinceFirst = (Date.now() - startedAt) / 1000 - flushAtS
   if (sinceFirst < 0) return 'steady'
   return sinceFirst % flushEveryS < windowS ? 'after-flush' : 'steady'
@@ -111,12 +109,14 @@ export function handleSummary (data) {
   if (reads === undefined) {
     notes.push('shortener counters not read (set SHORTENER_METRICS_URL to the shortener\'s /metrics)')
   } else {
-    notes.push(`Postgres reads per flush: ${(reads / Math.max(1, flushCount)).toFixed(1)} for ${LINKS} cold codes ` +
-      `(${reads} reads over ${flushCount} flushes; ≈ codes requested when coalescing works, many more without)`)
+    notes.push(FLUSH
+      ? `Postgres reads per flush: ${(reads / Math.max(1, flushCount)).toFixed(1)} for ${LINKS} cold codes ` +
+        `(${reads} reads over ${flushCount} flushes; ≈ codes requested when coalescing works, many more without)`
+      : `Postgres reads without flushing (expiries): ${reads}`)
     notes.push(`requests that waited on another's read (coalesced): ${waits}`)
   }
   return report('stampede', data, {
-    knobs: { RATE: shape.rate, DURATION: shape.duration, LINKS, ZIPF_S, FLUSH_AT, FLUSH_EVERY, AFTER_FLUSH_WINDOW },
+    knobs: { RATE: shape.rate, DURATION: shape.duration, LINKS, ZIPF_S, FLUSH, FLUSH_AT, FLUSH_EVERY, AFTER_FLUSH_WINDOW },
     notes
   })
 }
