@@ -41,7 +41,8 @@ local allow_at = new_tat - tolerance
 if allow_at > now then
   return {0, tat - now, allow_at - now}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000))
+-- PX 0 is an error: a limit above a million per second has a zero interval.
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, math.ceil((new_tat - now) / 1000)))
 return {1, new_tat - now, 0}`
 
 declare module 'ioredis' {

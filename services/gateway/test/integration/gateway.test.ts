@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, test } from 'node:test'
 import { base64url, importPKCS8, SignJWT } from 'jose'
-import { buildGateway, startService, uniqueName } from '../helper.ts'
+import { buildGateway, counter, startService, uniqueName } from '../helper.ts'
 
 const [shortener, timeline] = await Promise.all([startService('shortener'), startService('timeline')])
 const gateway = await buildGateway({ UPSTREAM_SHORTENER: shortener, UPSTREAM_TIMELINE: timeline })
@@ -143,6 +143,15 @@ describe('rate limiting', () => {
     assert.ok(retryAfter >= 1 && retryAfter <= 3, `retry-after ${retryAfter}`)
     await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100))
     assert.equal((await b.inject({ url: '/api/v1/urls/abc1234' })).statusCode, 404)
+  })
+
+  test('a limit too high to ever refuse is still decided in Redis, not by the fail-open fallback', async () => {
+    // A budget of a billion per second rounds the GCRA interval to 0 µs; the key's expiry must
+    // stay valid (PX ≥ 1), or every request would fall back to the local limiter.
+    const open = await buildGateway({ UPSTREAM_SHORTENER: shortener, UPSTREAM_TIMELINE: timeline, RATE_LIMIT_READ: '1000000000/1' })
+    const failOpen = await counter(open, 'gateway_ratelimit_fail_open')
+    for (let i = 0; i < 3; i++) assert.equal((await open.inject({ url: '/api/v1/urls/abc1234' })).statusCode, 404)
+    assert.equal(await counter(open, 'gateway_ratelimit_fail_open') - failOpen, 0)
   })
 
   test('login attempts have their own, stricter budget per address', async () => {
