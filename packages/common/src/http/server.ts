@@ -45,6 +45,8 @@ export async function createServer (options: ServerOptions) {
       pretty: options.config.LOG_PRETTY,
       redact: options.redact ?? []
     }),
+    // One line per request (below) instead of Fastify's two: half the logging cost on hot paths.
+    disableRequestLogging: true,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: options.bodyLimit ?? 16 * 1024,
@@ -62,6 +64,11 @@ export async function createServer (options: ServerOptions) {
   }
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? validators.strict : validators.coercing).compile(schema))
+
+  // The access log: a route that sets logLevel above info (the redirect) is left out of it.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+  })
 
   // Graceful drain: Fastify closes idle keep-alive sockets when close() starts, but a socket
   // busy at that moment would stay open for the whole keep-alive timeout once its response is

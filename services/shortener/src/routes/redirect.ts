@@ -19,6 +19,9 @@ export default async function redirectRoute (fastify: FastifyInstance, options: 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get('/:code', {
+    // Every redirect is already a url.clicked event and a metric; an access-log line per
+    // redirect would be the hot path's largest cost after the socket write. Errors still log.
+    logLevel: 'warn',
     schema: {
       tags: ['redirect'],
       summary: 'Follow a short link',
