@@ -61,6 +61,14 @@ export interface Stack {
 
 const root = resolve(import.meta.dirname, '../..')
 
+/**
+ * V8 sizes its heap from the machine's memory, so on a 24 GB host a service lets garbage pile
+ * up to 300–450 MB under load before a full collection although it holds ~45 MB live. Capping
+ * the young generation and the old generation keeps a service near 175 MB at peak for a few
+ * percent more CPU (docs/performance.md). The services' `start` scripts use the same flags.
+ */
+export const SERVICE_HEAP_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=128']
+
 export function discoverServices (): Service[] {
   const servicesDir = join(root, 'services')
   if (!existsSync(servicesDir)) return []
@@ -161,7 +169,7 @@ export async function startStack (options: StackOptions): Promise<Stack> {
         ...(manifest.database ? { DATABASE_URL: new URL(`/${manifest.database}`, infra.postgresUrl).toString() } : {}),
         ...options.processEnv?.[manifest.name]
       }
-      const nodeArgs = options.nodeArgs ?? ['--import', '@shortfeed/common/register-telemetry']
+      const nodeArgs = options.nodeArgs ?? [...SERVICE_HEAP_FLAGS, '--import', '@shortfeed/common/register-telemetry']
       const child = spawnServer(manifest.name, process.execPath, [...nodeArgs, manifest.entry], {
         cwd: service.dir, env, logFile: join(logsDir, `${manifest.name}.log`)
       })

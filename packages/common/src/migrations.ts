@@ -1,6 +1,5 @@
 // Schema migrations with node-pg-migrate: plain SQL files in each service's migrations/ folder,
 // applied under an advisory lock so that several instances starting at once migrate once.
-import { runner } from 'node-pg-migrate'
 import { pino, type Logger } from 'pino'
 import { Type } from 'typebox'
 import { loadConfig, postgresConfig } from './config.ts'
@@ -18,6 +17,8 @@ export interface MigrateOptions {
 export async function migrateDatabase (options: MigrateOptions): Promise<string[]> {
   const log = options.logger.child({ component: 'migrations' })
   const direction = options.direction ?? 'up'
+  // Loaded on demand: services that never migrate (the gateway) need not hold it in memory.
+  const { runner } = await import('node-pg-migrate')
   const applied = await runner({
     databaseUrl: options.databaseUrl,
     dir: options.dir,
