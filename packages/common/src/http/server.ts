@@ -15,7 +15,7 @@ import { loggerOptions } from '../logger.ts'
 import { prometheusExporter } from '../metrics.ts'
 import { shutdownTelemetry } from '../telemetry.ts'
 import health from './health.ts'
-import problemDetails from './problem.ts'
+import problemDetails, { answerClientError, sendProblem, toProblem } from './problem.ts'
 
 export interface ServerConfig {
   NODE_ENV: string
@@ -51,7 +51,11 @@ export async function createServer (options: ServerOptions) {
     trustProxy: options.trustProxy ?? false,
     // Slow clients must not hold sockets forever (slowloris).
     requestTimeout: 30_000,
-    connectionTimeout: 30_000
+    connectionTimeout: 30_000,
+    // Malformed requests are problem documents too: what the HTTP parser refuses, and what
+    // Fastify's router refuses before any route runs (a bad percent-encoding, an overlong param).
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, request, reply) => { void sendProblem(reply, toProblem(error, request)) }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Query strings, params and headers are text, so "20" may stand for 20 there; a JSON body
