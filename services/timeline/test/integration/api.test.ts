@@ -53,6 +53,8 @@ describe('registration and tokens', () => {
     const { accessToken, tokenType, expiresIn } = res.json()
     assert.equal(tokenType, 'Bearer')
     assert.equal(expiresIn, 900)
+    // RFC 6749 §5.1: no cache on the way may keep a token.
+    assert.equal(res.headers['cache-control'], 'no-store')
     const jwks = (await api.inject({ url: '/.well-known/jwks.json' })).json()
     const { payload, protectedHeader } = await jwtVerify(accessToken, createLocalJWKSet(jwks), { issuer: 'shortfeed-timeline', audience: 'shortfeed', algorithms: ['EdDSA'] })
     assert.equal(payload.sub, user.id)
