@@ -15,6 +15,7 @@ import { loggerOptions } from '../logger.ts'
 import { prometheusExporter } from '../metrics.ts'
 import { shutdownTelemetry } from '../telemetry.ts'
 import health from './health.ts'
+import { ID_FORMAT, isInt64Id } from './ids.ts'
 import problemDetails, { answerClientError, sendProblem, toProblem } from './problem.ts'
 
 export interface ServerConfig {
@@ -113,6 +114,7 @@ export function isInternalAddress (address: string): boolean {
 function newAjv (options: { coerceTypes: boolean | 'array' }): Ajv {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: true, strict: false, ...options })
   addFormats.default(ajv)
+  ajv.addFormat(ID_FORMAT, { type: 'string', validate: isInt64Id })
   return ajv
 }
 

@@ -1,7 +1,7 @@
 // The notifier's read API: the caller's notifications (with the unread count), marking them
 // read, muting types, and the live stream.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { decodeCursor, encodeCursor, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
+import { decodeCursor, encodeCursor, IdString, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { SseHub } from '../live/sse-hub.ts'
@@ -47,8 +47,8 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
       tags: ['notifications'],
       summary: 'Mark notifications read: some ids, or everything up to an id',
       body: Type.Object({
-        ids: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9]{1,19}$' }), { minItems: 1, maxItems: 100 })),
-        upToId: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' }))
+        ids: Type.Optional(Type.Array(IdString(), { minItems: 1, maxItems: 100 })),
+        upToId: Type.Optional(IdString())
       }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: Type.Object({ marked: Type.Integer(), unreadCount: Type.Integer() }), 400: Problem, 401: Problem }
     }
@@ -66,7 +66,7 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
     schema: {
       tags: ['notifications'],
       summary: 'Live notifications as Server-Sent Events (resume with Last-Event-ID)',
-      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })) })
+      headers: Type.Object({ 'last-event-id': Type.Optional(IdString()) })
     }
   }, async (request, reply) => {
     const userId = requireUser(request)

@@ -1,8 +1,8 @@
 // Request and response schemas of the timeline API (they also generate the OpenAPI document).
+import { IdString } from '@shortfeed/common'
 import { Type, type Static } from 'typebox'
-import { ID_PATTERN } from '../ids/snowflake.ts'
 
-export const Id = Type.String({ pattern: ID_PATTERN, description: 'a 64-bit id as a decimal string' })
+export const Id = IdString()
 
 export const RegisterBody = Type.Object({
   handle: Type.String({ pattern: '^[A-Za-z0-9_]{3,30}$', description: 'letters, digits and _; unique whatever the case' }),

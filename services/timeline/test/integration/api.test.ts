@@ -137,5 +137,10 @@ describe('posts', () => {
     assert.equal((await api.inject({ url: '/api/v1/users/1' })).statusCode, 404)
     assert.equal((await api.inject({ url: '/api/v1/users/1/posts' })).statusCode, 404)
     assert.equal((await api.inject({ url: '/api/v1/posts/12345678901234567890123' })).statusCode, 400)
+    // Nineteen digits beyond Postgres bigint: refused, not a database error.
+    for (const url of ['/api/v1/posts/9999999999999999999', '/api/v1/users/9223372036854775808', '/api/v1/users/9999999999999999999/posts']) {
+      assert.equal((await api.inject({ url })).statusCode, 400, url)
+    }
+    assert.equal((await api.inject({ url: '/api/v1/posts/9223372036854775807' })).statusCode, 404)
   })
 })
