@@ -70,6 +70,14 @@ describe('registration and tokens', () => {
     assert.equal(unknown.statusCode, 401)
     assert.equal(wrong.json().detail, unknown.json().detail)
   })
+
+  test('when the handle cannot be one (a NUL, a quote, too long), then 400 before any lookup', async () => {
+    for (const handle of ['a\u0000b', "x' OR '1'='1", 'a'.repeat(31), '']) {
+      const res = await api.inject({ method: 'POST', url: '/api/v1/auth/token', payload: { handle, password: 'whatever it is' } })
+      assert.equal(res.statusCode, 400, JSON.stringify(handle))
+      assert.equal(res.json().errors[0].pointer, '/handle')
+    }
+  })
 })
 
 describe('following', () => {
