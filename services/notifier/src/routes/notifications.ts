@@ -1,5 +1,6 @@
 // The notifier's read API: the caller's notifications (with the unread count), marking them
 // read, muting types, and the live stream.
+import createError from '@fastify/error'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, IdString, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
@@ -20,6 +21,10 @@ const NotificationSchema = Type.Object({
   read: Type.Boolean(),
   seq: Type.String()
 })
+// The validator drops unknown fields after counting them, so {"userId": 1} passes minProperties
+// and arrives empty: refused here rather than answered "marked 0".
+export const NothingToMark = createError('NOTIFIER_NOTHING_TO_MARK', 'Say which notifications to mark read: "ids" or "upToId"', 400)
+
 const Preferences = Type.Object({ muted: Type.Array(Type.Union(NotificationTypes.map((t) => Type.Literal(t))), { maxItems: NotificationTypes.length, uniqueItems: true }) }, { additionalProperties: false })
 
 export default async function notificationRoutes (fastify: FastifyInstance, options: { store: NotificationStore, hub: SseHub }) {
@@ -54,6 +59,7 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
     }
   }, async (request) => {
     const userId = requireUser(request)
+    if (request.body.ids === undefined && request.body.upToId === undefined) throw new NothingToMark()
     const marked = await store.markRead(userId, request.body)
     return { marked, unreadCount: await store.unreadCount(userId) }
   })
