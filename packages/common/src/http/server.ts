@@ -56,6 +56,8 @@ export async function createServer (options: ServerOptions) {
     // Malformed requests are problem documents too: what the HTTP parser refuses, and what
     // Fastify's router refuses before any route runs (a bad percent-encoding, an overlong param).
     clientErrorHandler: answerClientError,
+    // The response serializer compiles unions with its own ajv: it must know our formats too.
+    serializerOpts: { ajv: { formats: { [ID_FORMAT]: { type: 'string', validate: isInt64Id } } } },
     frameworkErrors: (error, request, reply) => { void sendProblem(reply, toProblem(error, request)) }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
