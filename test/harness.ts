@@ -59,19 +59,34 @@ export async function metricCounter (app: { inject: (options: { url: string }) =
   return total
 }
 
+export interface ServiceProcessOptions {
+  dir: string
+  entry?: string
+  env: Record<string, string>
+  /** Adds the production telemetry preload. */
+  preload?: boolean
+  /** A port chosen beforehand (e.g. one another service must know); a free one otherwise. */
+  port?: number
+  /** Receives everything the process writes (stdout and stderr), e.g. to inspect its logs. */
+  onOutput?: (text: string) => void
+}
+
 /**
- * Starts services/<dir>/<entry> as a real process on a free port (killed after the file) and
- * resolves with its base URL once /health/ready answers. `preload` adds the production
- * telemetry preload.
+ * Starts services/<dir>/<entry> as a real process (killed after the file) and resolves with
+ * its base URL once /health/ready answers.
  */
-export async function startServiceProcess (options: { dir: string, entry?: string, env: Record<string, string>, preload?: boolean }): Promise<string> {
-  const port = await freePort()
+export async function startServiceProcess (options: ServiceProcessOptions): Promise<string> {
+  const port = options.port ?? await freePort()
   const args = [...(options.preload ? ['--import', '@shortfeed/common/register-telemetry'] : []), options.entry ?? 'src/server.ts']
   const child = spawn(process.execPath, args, {
     cwd: new URL(`../services/${options.dir}/`, import.meta.url).pathname,
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', PORT: String(port), ...options.env },
-    stdio: ['ignore', 'ignore', 'inherit']
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...options.env, PORT: String(port) },
+    stdio: ['ignore', options.onOutput ? 'pipe' : 'ignore', options.onOutput ? 'pipe' : 'inherit']
   })
+  const onOutput = options.onOutput
+  if (onOutput) {
+    for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => { onOutput(chunk.toString()) })
+  }
   after(() => { child.kill('SIGTERM') })
   const url = `http://127.0.0.1:${port}`
   for (const deadline = Date.now() + 60_000; ;) {

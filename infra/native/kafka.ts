@@ -100,7 +100,8 @@ export async function startNativeKafka (options: { dir: string, port: number, co
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     try {
-      await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', randomClusterId(), '-c', configFile, '--ignore-formatted'])
+      // "=" keeps an id that starts with "-" (1 in 64 base64url ids) from reading as an option.
+      await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomClusterId()}`, '-c', configFile, '--ignore-formatted'])
     } catch (err) {
       throw new Error(`kafka storage format failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`)
     }

@@ -36,7 +36,7 @@ const RULES: Rule[] = [
   { methods: [...READ], template: '/api/v1/notifications/stream', path: /^\/api\/v1\/notifications\/stream$/, upstream: 'notifier', auth: 'required', streaming: true },
   { methods: [...READ], template: '/api/v1/notifications', path: /^\/api\/v1\/notifications$/, upstream: 'notifier', auth: 'required' },
   { methods: ['PUT'], template: '/api/v1/notifications/preferences', path: /^\/api\/v1\/notifications\/preferences$/, upstream: 'notifier', auth: 'required' },
-  { methods: ['POST', 'PUT'], template: '/api/v1/notifications/read', path: /^\/api\/v1\/notifications\/read$/, upstream: 'notifier', auth: 'required' },
+  { methods: ['POST'], template: '/api/v1/notifications/read', path: /^\/api\/v1\/notifications\/read$/, upstream: 'notifier', auth: 'required' },
   { methods: [...READ], template: '/{code}', path: new RegExp(`^/${CODE}$`), upstream: 'shortener', auth: 'none', policy: 'redirect' }
 ]
 

@@ -1,5 +1,7 @@
 // What may be shortened and which aliases may be taken. Everything here is checked before
 // anything is written, and each refusal says exactly why.
+import { BlockList } from 'node:net'
+import { domainToASCII, domainToUnicode } from 'node:url'
 import createError from '@fastify/error'
 
 export const MAX_URL_LENGTH = 2_048
@@ -39,10 +41,66 @@ export function checkTargetUrl (raw: string, selfHosts: ReadonlySet<string>): st
   if (url.hostname === '') throw new UrlRefused('The URL has no host')
   if (url.username !== '' || url.password !== '') throw new UrlRefused('The URL must not carry credentials')
   const host = url.hostname.toLowerCase().replace(/\.$/, '')
-  if (selfHosts.has(host) || selfHosts.has(url.host.toLowerCase())) throw new UrlRefused('The URL points back at this shortener')
+  if (selfHosts.has(host) || selfHosts.has(url.host.toLowerCase()) || isLoopbackHost(host)) throw new UrlRefused('The URL points back at this shortener')
+  const spoof = hostSpoofing(host)
+  if (spoof) throw new UrlRefused(`The URL's host ${spoof}`)
   const normalised = url.toString()
   if (normalised.length > MAX_URL_LENGTH) throw new UrlRefused(`The URL is longer than ${MAX_URL_LENGTH} characters once normalised`)
   return normalised
+}
+
+// Loopback and "this host" addresses in every spelling the URL parser leaves: 0.0.0.0 and
+// [::] reach the local machine on Linux, and [::ffff:7f00:1] is 127.0.0.1.
+const loopback = new BlockList()
+loopback.addSubnet('127.0.0.0', 8, 'ipv4')
+loopback.addSubnet('0.0.0.0', 8, 'ipv4')
+loopback.addAddress('::1', 'ipv6')
+loopback.addAddress('::', 'ipv6')
+
+/** A loopback or unspecified address, or a *.localhost name (RFC 6761: always loopback). */
+export function isLoopbackHost (host: string): boolean {
+  if (host === 'localhost' || host.endsWith('.localhost')) return true
+  if (host.startsWith('[')) return loopback.check(host.slice(1, -1), 'ipv6')
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) && loopback.check(host, 'ipv4')
+}
+
+// Scripts a host label's letters may come from; UTS #39's "highly restrictive" level allows one
+// script per label, or Latin with the scripts Japanese, Chinese and Korean names mix with it.
+const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Cherokee', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Bopomofo', 'Arabic', 'Hebrew', 'Thai', 'Devanagari', 'Bengali', 'Tamil', 'Ethiopic']
+  .map((name) => ({ name, pattern: new RegExp(`\\p{Script=${name}}`, 'u') }))
+const ALLOWED_MIXES = [['Latin', 'Han', 'Hiragana', 'Katakana'], ['Latin', 'Han', 'Bopomofo'], ['Latin', 'Han', 'Hangul']]
+// Cyrillic letters drawn like Latin ones (Chromium's list): a label made only of them (аррӏе)
+// reads as a Latin name.
+const CYRILLIC_LOOKALIKES = /^[асԁеһіјӏорԛѕԝхуъьҽпгѵѡ\d-]+$/u
+
+function scriptsOf (label: string): Set<string> {
+  const scripts = new Set<string>()
+  for (const char of label) {
+    if (!/\p{L}/u.test(char)) continue
+    scripts.add(SCRIPTS.find((s) => s.pattern.test(char))?.name ?? `other:${char}`)
+  }
+  return scripts
+}
+
+/**
+ * Why a host looks like another name (an IDN homograph), or undefined. Browsers show such
+ * hosts as punycode for the same reasons (mixed scripts, whole-script lookalikes); a link
+ * service should not lend them its credibility.
+ */
+export function hostSpoofing (asciiHost: string): string | undefined {
+  for (const label of asciiHost.split('.')) {
+    if (!label.startsWith('xn--')) continue
+    const unicode = domainToUnicode(label)
+    if (unicode === label || domainToASCII(unicode) !== label) return `has an invalid internationalised label (${label})`
+    const scripts = [...scriptsOf(unicode)]
+    if (scripts.length > 1 && !ALLOWED_MIXES.some((mix) => scripts.every((s) => mix.includes(s)))) {
+      return `mixes ${scripts.join(' and ')} letters in "${unicode}": refused as a likely lookalike of another name`
+    }
+    if (scripts.length === 1 && scripts[0] === 'Cyrillic' && CYRILLIC_LOOKALIKES.test(unicode) && !/\p{Script=Cyrillic}/u.test(domainToUnicode(asciiHost.split('.').at(-1)!))) {
+      return `"${unicode}" is written in Cyrillic letters that look Latin: refused as a likely lookalike of another name`
+    }
+  }
+  return undefined
 }
 
 export function checkAlias (alias: string): string {

@@ -2,6 +2,7 @@
 // responses carry items and nextCursor (null at the end).
 import createError from '@fastify/error'
 import { Type, type Static } from 'typebox'
+import { isInt64Id } from './ids.ts'
 
 export const CursorInvalid = createError('CURSOR_INVALID', 'The cursor is not one this API issued', 400)
 
@@ -20,11 +21,11 @@ export function encodeCursor (position: string): string {
   return Buffer.from(`v1:${position}`).toString('base64url')
 }
 
-/** The position inside a cursor; `valid` checks its shape (e.g. a decimal id). */
-export function decodeCursor (cursor: string, valid: RegExp = /^\d{1,19}$/): string {
+/** The position inside a cursor; `valid` checks its shape (by default a 64-bit decimal id). */
+export function decodeCursor (cursor: string, valid: RegExp | ((position: string) => boolean) = isInt64Id): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8')
   if (!text.startsWith('v1:')) throw new CursorInvalid()
   const position = text.slice(3)
-  if (!valid.test(position)) throw new CursorInvalid()
+  if (!(typeof valid === 'function' ? valid(position) : valid.test(position))) throw new CursorInvalid()
   return position
 }

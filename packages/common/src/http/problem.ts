@@ -1,6 +1,7 @@
 // RFC 9457 problem details for every error a service returns: validation errors list their
 // fields, client errors keep their message, server errors hide theirs behind the request id.
 import { STATUS_CODES } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
@@ -122,6 +123,25 @@ export function toProblem (error: FastifyError & { retryAfterSeconds?: number },
     instance: instanceOf(request),
     ...(error.code ? { code: error.code } : {})
   }
+}
+
+/**
+ * The answer to a request Node's HTTP parser refuses (a header too large, a CR inside a header,
+ * a space in the path): it never reaches Fastify, so it is written to the socket here, as a
+ * problem document like every other refusal. Fastify's default writes a plain JSON error.
+ */
+export function answerClientError (err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const title = STATUS_CODES[status]!
+  const detail = status === 408
+    ? 'The request did not arrive in time.'
+    : status === 431 ? 'The request headers are too large.' : `The request is not valid HTTP/1.1 (${(err.code ?? 'parse error').replace(/^HPE_/, '').toLowerCase().replaceAll('_', ' ')}).`
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(err)
 }
 
 export default fp(async function problemDetails (app: FastifyInstance) {

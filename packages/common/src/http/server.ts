@@ -15,7 +15,8 @@ import { loggerOptions } from '../logger.ts'
 import { prometheusExporter } from '../metrics.ts'
 import { shutdownTelemetry } from '../telemetry.ts'
 import health from './health.ts'
-import problemDetails from './problem.ts'
+import { ID_FORMAT, isInt64Id } from './ids.ts'
+import problemDetails, { answerClientError, sendProblem, toProblem } from './problem.ts'
 
 export interface ServerConfig {
   NODE_ENV: string
@@ -53,7 +54,13 @@ export async function createServer (options: ServerOptions) {
     trustProxy: options.trustProxy ?? false,
     // Slow clients must not hold sockets forever (slowloris).
     requestTimeout: 30_000,
-    connectionTimeout: 30_000
+    connectionTimeout: 30_000,
+    // Malformed requests are problem documents too: what the HTTP parser refuses, and what
+    // Fastify's router refuses before any route runs (a bad percent-encoding, an overlong param).
+    clientErrorHandler: answerClientError,
+    // The response serializer compiles unions with its own ajv: it must know our formats too.
+    serializerOpts: { ajv: { formats: { [ID_FORMAT]: { type: 'string', validate: isInt64Id } } } },
+    frameworkErrors: (error, request, reply) => { void sendProblem(reply, toProblem(error, request)) }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // Query strings, params and headers are text, so "20" may stand for 20 there; a JSON body
@@ -116,6 +123,7 @@ export function isInternalAddress (address: string): boolean {
 function newAjv (options: { coerceTypes: boolean | 'array' }): Ajv {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, removeAdditional: true, strict: false, ...options })
   addFormats.default(ajv)
+  ajv.addFormat(ID_FORMAT, { type: 'string', validate: isInt64Id })
   return ajv
 }
 

@@ -1,5 +1,6 @@
 // The app factory's shared behaviour through inject: problem details, health, request ids.
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { describe, test, type TestContext } from 'node:test'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
@@ -95,6 +96,39 @@ describe('problem details', () => {
     assert.equal(res.statusCode, 503)
     assert.equal(res.headers['retry-after'], '5')
     assert.equal(res.json().code, 'SHORTENER_DATABASE_UNAVAILABLE')
+  })
+
+  test('when the path has a broken percent-encoding, then 400 problem', async (t) => {
+    const app = await build(t)
+    const res = await app.inject({ url: '/taken/%ZZ' })
+    assert.equal(res.statusCode, 400)
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
+    assert.equal(res.json().status, 400)
+  })
+
+  test('when the HTTP parser refuses a request (a CR in a header, headers too large), then a problem document too', async (t) => {
+    const app = await build(t)
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = app.server.address() as { port: number }
+    const send = (head: string) => new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1')
+      let answer = ''
+      socket.on('data', (chunk: Buffer) => { answer += chunk.toString('latin1') })
+      socket.on('close', () => { resolve(answer) })
+      socket.on('error', reject)
+      socket.write(head)
+    })
+    for (const [head, status] of [
+      ['GET /taken/abc HTTP/1.1\r\nhost: x\r\nx-evil: a\rb\r\n\r\n', 400],
+      [`GET /taken/abc HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 431]
+    ] as const) {
+      const answer = await send(head)
+      assert.match(answer, new RegExp(`^HTTP/1.1 ${status} `))
+      assert.match(answer, /\r\ncontent-type: application\/problem\+json\r\n/)
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))
+      assert.equal(body.status, status)
+      assert.equal(typeof body.title, 'string')
+    }
   })
 
   test('when no route matches, then 404 problem', async (t) => {

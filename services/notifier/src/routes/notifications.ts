@@ -1,7 +1,8 @@
 // The notifier's read API: the caller's notifications (with the unread count), marking them
 // read, muting types, and the live stream.
+import createError from '@fastify/error'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { decodeCursor, encodeCursor, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
+import { decodeCursor, encodeCursor, IdString, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { SseHub } from '../live/sse-hub.ts'
@@ -20,6 +21,10 @@ const NotificationSchema = Type.Object({
   read: Type.Boolean(),
   seq: Type.String()
 })
+// The validator drops unknown fields after counting them, so {"userId": 1} passes minProperties
+// and arrives empty: refused here rather than answered "marked 0".
+export const NothingToMark = createError('NOTIFIER_NOTHING_TO_MARK', 'Say which notifications to mark read: "ids" or "upToId"', 400)
+
 const Preferences = Type.Object({ muted: Type.Array(Type.Union(NotificationTypes.map((t) => Type.Literal(t))), { maxItems: NotificationTypes.length, uniqueItems: true }) }, { additionalProperties: false })
 
 export default async function notificationRoutes (fastify: FastifyInstance, options: { store: NotificationStore, hub: SseHub }) {
@@ -47,13 +52,14 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
       tags: ['notifications'],
       summary: 'Mark notifications read: some ids, or everything up to an id',
       body: Type.Object({
-        ids: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9]{1,19}$' }), { minItems: 1, maxItems: 100 })),
-        upToId: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' }))
+        ids: Type.Optional(Type.Array(IdString(), { minItems: 1, maxItems: 100 })),
+        upToId: Type.Optional(IdString())
       }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: Type.Object({ marked: Type.Integer(), unreadCount: Type.Integer() }), 400: Problem, 401: Problem }
     }
   }, async (request) => {
     const userId = requireUser(request)
+    if (request.body.ids === undefined && request.body.upToId === undefined) throw new NothingToMark()
     const marked = await store.markRead(userId, request.body)
     return { marked, unreadCount: await store.unreadCount(userId) }
   })
@@ -66,7 +72,7 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
     schema: {
       tags: ['notifications'],
       summary: 'Live notifications as Server-Sent Events (resume with Last-Event-ID)',
-      headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })) })
+      headers: Type.Object({ 'last-event-id': Type.Optional(IdString()) })
     }
   }, async (request, reply) => {
     const userId = requireUser(request)

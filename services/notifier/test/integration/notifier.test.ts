@@ -121,7 +121,16 @@ describe('notifications from events', () => {
     const marked = await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(owner.id), payload: { upToId: second.items[0]!.id } })
     assert.deepEqual(marked.json(), { marked: 3, unreadCount: 2 })
     assert.equal((await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(owner.id), payload: {} })).statusCode, 400)
+    // Only unknown fields: dropped by the validator, and still nothing to mark.
+    const unknownOnly = await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(owner.id), payload: { userId: owner.id } })
+    assert.equal(unknownOnly.statusCode, 400)
+    assert.equal(unknownOnly.json().code, 'NOTIFIER_NOTHING_TO_MARK')
     assert.equal((await app.inject({ url: '/api/v1/notifications?cursor=bad!', headers: asUser(owner.id) })).statusCode, 400)
+    // Ids past Postgres bigint are refused before any query.
+    const beyond = '9999999999999999999'
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(owner.id), payload: { upToId: beyond } })).statusCode, 400)
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/notifications/read', headers: asUser(owner.id), payload: { ids: [beyond] } })).statusCode, 400)
+    assert.equal((await app.inject({ url: `/api/v1/notifications?cursor=${Buffer.from(`v1:${beyond}`).toString('base64url')}`, headers: asUser(owner.id) })).statusCode, 400)
   })
 
   test('a user sees only their own notifications and can only mark their own read', async () => {

@@ -11,6 +11,11 @@ describe('target URLs', () => {
     assert.equal(checkTargetUrl('https://example.com/a?b=c#d', self), 'https://example.com/a?b=c#d')
     assert.equal(checkTargetUrl('HTTP://EXAMPLE.com', self), 'http://example.com/')
     assert.equal(checkTargetUrl('https://bücher.example/', self), 'https://xn--bcher-kva.example/')
+    // One script per label, or Latin with Japanese scripts: real names in their own writing.
+    assert.equal(checkTargetUrl('https://москва.рф/', self), 'https://xn--80adxhks.xn--p1ai/')
+    assert.equal(checkTargetUrl('https://例え.jp/', self), 'https://xn--r8jz45g.jp/')
+    assert.equal(checkTargetUrl('https://abcテスト.jp/', self), 'https://xn--abc-7k4bocn.jp/')
+    assert.equal(checkTargetUrl('https://аррӏе.рф/', self), 'https://xn--80ak6aa92e.xn--p1ai/')
   })
 
   for (const [name, url, reason] of [
@@ -28,6 +33,17 @@ describe('target URLs', () => {
     ['the shortener itself', 'https://sho.rt/abc1234', /points back/],
     ['the shortener with a trailing dot', 'https://sho.rt./abc', /points back/],
     ['localhost', 'http://localhost:8080/x', /points back/],
+    ['a name under localhost', 'http://shortener.localhost/x', /points back/],
+    ['0.0.0.0, which reaches this machine', 'http://0.0.0.0:8080/x', /points back/],
+    ['0 spelt as one number', 'http://0/x', /points back/],
+    ['another loopback address', 'http://127.0.0.2/x', /points back/],
+    ['loopback as an IPv4-mapped IPv6 address', 'http://[::ffff:127.0.0.1]/x', /points back/],
+    ['the unspecified IPv6 address', 'http://[::]/x', /points back/],
+    ['a label mixing Latin and Cyrillic', 'https://pаypal.com/login', /mixes Latin and Cyrillic/],
+    ['a label mixing Latin and Greek', 'https://gοogle.com/', /mixes Latin and Greek/],
+    ['Cyrillic letters posing as a Latin name', 'https://аррӏе.com/', /look Latin/],
+    ['the same in punycode', 'https://xn--80ak6aa92e.com/', /look Latin/],
+    ['an xn-- label that is not punycode', 'https://xn--a.com/', /invalid internationalised label/],
     ['too long', `https://example.com/${'a'.repeat(2048)}`, /longer than 2048/]
   ] as const) {
     test(`when the URL has ${name}, then it is refused with a clear reason`, () => {

@@ -42,5 +42,3 @@ export function createSnowflake (workerId: number, now: () => number = Date.now)
 export function snowflakeTime (id: string): number {
   return Number(BigInt(id) >> (WORKER_BITS + SEQUENCE_BITS)) + EPOCH_MS
 }
-
-export const ID_PATTERN = '^[0-9]{1,19}$'

@@ -13,12 +13,13 @@ export default async function authRoutes (fastify: FastifyInstance, options: { t
 
   app.post('/api/v1/auth/token', {
     schema: { tags: ['auth'], summary: 'Exchange a handle and password for an access token', body: TokenBody, response: { 200: TokenResponse, 400: ProblemResponse, 401: ProblemResponse } }
-  }, async (request) => {
+  }, async (request, reply) => {
     const found = await app.graph.findCredentials(request.body.handle)
     // Same work whether or not the handle exists: timing must not tell which handles do.
     const valid = found ? await verifyPassword(request.body.password, found.passwordHash) : await burnPasswordCheck(request.body.password)
     if (!found || !valid) throw new InvalidCredentials()
-    return options.tokens.issue(found.user)
+    // RFC 6749 §5.1: a response carrying a token must not be stored by any cache.
+    return reply.header('cache-control', 'no-store').send(await options.tokens.issue(found.user))
   })
 
   app.get('/.well-known/jwks.json', async (_request, reply) =>

@@ -1,18 +1,21 @@
 // Request and response schemas of the timeline API (they also generate the OpenAPI document).
+import { IdString } from '@shortfeed/common'
 import { Type, type Static } from 'typebox'
-import { ID_PATTERN } from '../ids/snowflake.ts'
 
-export const Id = Type.String({ pattern: ID_PATTERN, description: 'a 64-bit id as a decimal string' })
+export const Id = IdString()
+
+/** Every handle has this shape, so a login or lookup with another (a NUL, a quote) never reaches the database. */
+const Handle = Type.String({ pattern: '^[A-Za-z0-9_]{3,30}$', description: 'letters, digits and _; unique whatever the case' })
 
 export const RegisterBody = Type.Object({
-  handle: Type.String({ pattern: '^[A-Za-z0-9_]{3,30}$', description: 'letters, digits and _; unique whatever the case' }),
+  handle: Handle,
   password: Type.String({ minLength: 8, maxLength: 128 }),
   displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 50 }))
 }, { additionalProperties: false })
 export type RegisterBody = Static<typeof RegisterBody>
 
 export const TokenBody = Type.Object({
-  handle: Type.String({ minLength: 1, maxLength: 30 }),
+  handle: Handle,
   password: Type.String({ minLength: 1, maxLength: 128 })
 }, { additionalProperties: false })
 
@@ -32,7 +35,7 @@ export const UserResponse = Type.Object({
 })
 
 export const UserParams = Type.Object({ id: Id })
-export const HandleParams = Type.Object({ handle: Type.String({ pattern: '^[A-Za-z0-9_]{3,30}$' }) })
+export const HandleParams = Type.Object({ handle: Handle })
 export const FollowParams = Type.Object({ userId: Id })
 export const PostParams = Type.Object({ id: Id })
 

@@ -53,6 +53,8 @@ describe('registration and tokens', () => {
     const { accessToken, tokenType, expiresIn } = res.json()
     assert.equal(tokenType, 'Bearer')
     assert.equal(expiresIn, 900)
+    // RFC 6749 §5.1: no cache on the way may keep a token.
+    assert.equal(res.headers['cache-control'], 'no-store')
     const jwks = (await api.inject({ url: '/.well-known/jwks.json' })).json()
     const { payload, protectedHeader } = await jwtVerify(accessToken, createLocalJWKSet(jwks), { issuer: 'shortfeed-timeline', audience: 'shortfeed', algorithms: ['EdDSA'] })
     assert.equal(payload.sub, user.id)
@@ -67,6 +69,14 @@ describe('registration and tokens', () => {
     assert.equal(wrong.statusCode, 401)
     assert.equal(unknown.statusCode, 401)
     assert.equal(wrong.json().detail, unknown.json().detail)
+  })
+
+  test('when the handle cannot be one (a NUL, a quote, too long), then 400 before any lookup', async () => {
+    for (const handle of ['a\u0000b', "x' OR '1'='1", 'a'.repeat(31), '']) {
+      const res = await api.inject({ method: 'POST', url: '/api/v1/auth/token', payload: { handle, password: 'whatever it is' } })
+      assert.equal(res.statusCode, 400, JSON.stringify(handle))
+      assert.equal(res.json().errors[0].pointer, '/handle')
+    }
   })
 })
 
@@ -135,5 +145,10 @@ describe('posts', () => {
     assert.equal((await api.inject({ url: '/api/v1/users/1' })).statusCode, 404)
     assert.equal((await api.inject({ url: '/api/v1/users/1/posts' })).statusCode, 404)
     assert.equal((await api.inject({ url: '/api/v1/posts/12345678901234567890123' })).statusCode, 400)
+    // Nineteen digits beyond Postgres bigint: refused, not a database error.
+    for (const url of ['/api/v1/posts/9999999999999999999', '/api/v1/users/9223372036854775808', '/api/v1/users/9999999999999999999/posts']) {
+      assert.equal((await api.inject({ url })).statusCode, 400, url)
+    }
+    assert.equal((await api.inject({ url: '/api/v1/posts/9223372036854775807' })).statusCode, 404)
   })
 })

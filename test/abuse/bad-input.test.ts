@@ -1,0 +1,60 @@
+// The bad-input corpus (corpus.ts) against the whole system through the gateway: every case is
+// a 4xx problem document, never a 5xx, and afterwards every table of every service database
+// and every Redis key of the stack is exactly as it was.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { corpus } from './corpus.ts'
+import { createFixture } from './fixture.ts'
+import { forEachConcurrently, refusalDefects, send } from './send.ts'
+import { startAbuseStack } from './stack.ts'
+import { rowCounts, settledState } from './state.ts'
+import { forgedTokens } from './tokens.ts'
+
+const stack = await startAbuseStack()
+const fixture = await createFixture(stack)
+const cases = corpus(fixture, forgedTokens(fixture.alice.id, stack.signing))
+
+test('the corpus has a case for every public operation the gateway documents', async () => {
+  const doc = await (await fetch(`${stack.gateway}/docs/json`)).json() as { paths: Record<string, Record<string, unknown>> }
+  const missing: string[] = []
+  for (const [template, operations] of Object.entries(doc.paths)) {
+    const pattern = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`)
+    for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
+      if (!cases.some((k) => k.method === method && pattern.test(k.path.split('?')[0]!))) missing.push(`${method} ${template}`)
+    }
+  }
+  assert.ok(Object.keys(doc.paths).length >= 12, `the merged document lists ${Object.keys(doc.paths).length} paths`)
+  assert.deepEqual(missing, [])
+})
+
+test(`each of the ${cases.length} malformed or hostile requests is a 4xx problem and changes nothing`, async () => {
+  assert.ok(cases.length >= 300, `${cases.length} cases`)
+  assert.equal(new Set(cases.map((k) => k.name)).size, cases.length, 'case names are unique')
+  const before = await settledState(stack)
+
+  const failures: string[] = []
+  const statuses = new Map<number, number>()
+  await forEachConcurrently(cases, 8, async (abuse) => {
+    try {
+      const response = await send(fixture, abuse)
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+      const defects = refusalDefects(abuse.method, response, abuse.status)
+      if (defects.length > 0) failures.push(`${abuse.name}: ${defects.join('; ')} — ${response.body.toString('utf8').slice(0, 200)}`)
+    } catch (err) {
+      failures.push(`${abuse.name}: ${(err as Error).message}`)
+    }
+  })
+  console.log(`bad-input corpus: ${cases.length} cases, answered ${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')}`)
+  assert.deepEqual(failures, [])
+
+  const after = await settledState(stack)
+  console.log(`rows before and after: ${JSON.stringify(rowCounts(after))}; Redis keys: ${Object.keys(after.redis).sort().map((k) => k.split(':')[0]).join(' ')}`)
+  assert.deepEqual(rowCounts(after), rowCounts(before))
+  assert.deepEqual(after, before, 'a table\'s rows or a Redis key changed')
+})
+
+test('every service is still ready afterwards', async () => {
+  for (const [name, url] of Object.entries(stack.urls)) {
+    assert.equal((await fetch(`${url}/health/ready`)).status, 200, name)
+  }
+})
