@@ -31,19 +31,21 @@ export function createFanout (deps: FanoutDeps) {
       metrics.fanoutSkipped.add(1)
       return { pushed: 0, skipped: true }
     }
-    let pushed = 0
-    let after = '0'
-    for (;;) {
+    const page = (after: string) => deps.pool.query<{ follower_id: string }>(
       // Keyset pagination over the followee index: constant cost per batch at any depth.
-      const { rows } = await deps.pool.query<{ follower_id: string }>(
-        `SELECT f.follower_id FROM follows f JOIN users u ON u.id = f.follower_id
-         WHERE f.followee_id = $1 AND f.follower_id > $2 AND u.last_active_at > now() - make_interval(days => $3)
-         ORDER BY f.follower_id LIMIT $4`,
-        [post.authorId, after, deps.inactiveDays, deps.batchSize])
-      if (rows.length === 0) break
-      pushed += await deps.store.pushMany(rows.map((r) => r.follower_id), post.postId)
-      after = rows.at(-1)!.follower_id
-      if (rows.length < deps.batchSize) break
+      `SELECT f.follower_id FROM follows f JOIN users u ON u.id = f.follower_id
+       WHERE f.followee_id = $1 AND f.follower_id > $2 AND u.last_active_at > now() - make_interval(days => $3)
+       ORDER BY f.follower_id LIMIT $4`,
+      [post.authorId, after, deps.inactiveDays, deps.batchSize]).then((r) => r.rows.map((row) => row.follower_id))
+    let pushed = 0
+    let next = page('0')
+    for (;;) {
+      const followers = await next
+      if (followers.length === 0) break
+      // Read the next page from Postgres while Redis takes this one.
+      next = followers.length < deps.batchSize ? Promise.resolve([]) : page(followers.at(-1)!)
+      next.catch(() => {}) // awaited on the next turn; if this push fails first, nobody will
+      pushed += await deps.store.pushMany(followers, post.postId)
     }
     // From now on readers need not pull it: it is on every timeline that exists.
     await deps.pool.query('UPDATE posts SET pushed = true WHERE id = $1', [post.postId])
