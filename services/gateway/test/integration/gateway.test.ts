@@ -66,6 +66,7 @@ describe('routing', () => {
     const doc = (await gateway.inject({ url: '/docs/json' })).json()
     for (const path of ['/api/v1/urls', '/api/v1/users', '/api/v1/timeline', '/api/v1/posts', '/{code}']) assert.ok(doc.paths[path], `missing ${path}`)
     assert.equal(doc.paths['/health/ready'], undefined)
+    assert.equal((await gateway.inject({ url: '/openapi.json' })).statusCode, 404, 'one public document, not the edge\'s own')
     assert.equal((await gateway.inject({ url: '/docs/' })).statusCode, 200)
   })
 })
