@@ -37,6 +37,27 @@ export interface AbuseStackOptions {
   onOutput?: (service: ServiceName, text: string) => void
 }
 
+/**
+ * Another gateway process in front of the same services, with its own environment (e.g. strict
+ * rate limits) and its own rate-limit keys; resolves with its base URL.
+ */
+export async function startGateway (stack: AbuseStack, env: Record<string, string>, onOutput?: (text: string) => void): Promise<string> {
+  return startServiceProcess({
+    dir: 'gateway',
+    env: {
+      REDIS_URL: stack.redisUrl,
+      REDIS_KEY_PREFIX: `${uniqueName('gw')}:`,
+      INTERNAL_AUTH_SECRET,
+      UPSTREAM_SHORTENER: stack.urls.shortener,
+      UPSTREAM_TIMELINE: stack.urls.timeline,
+      UPSTREAM_NOTIFIER: stack.urls.notifier,
+      ...UNREACHABLE_LIMITS,
+      ...env
+    },
+    ...(onOutput ? { onOutput } : {})
+  })
+}
+
 export async function startAbuseStack (options: AbuseStackOptions = {}): Promise<AbuseStack> {
   const servers = await testServers()
   const redisPrefix = `${uniqueName('abuse')}:`

@@ -26,7 +26,9 @@ export async function buildApp (config: GatewayConfig) {
     config,
     bodyLimit: config.BODY_LIMIT_BYTES,
     redact: [...secretNames(GatewayConfig), 'req.headers["x-shortfeed-identity"]'],
-    trustProxy: trustProxySetting(config.TRUST_PROXY)
+    trustProxy: trustProxySetting(config.TRUST_PROXY),
+    // One public document, the merged one at /docs/json: the edge's own routes are not the API.
+    openApiRoute: false
   })
 
   await app.register(underPressure, {

@@ -35,6 +35,8 @@ export interface ServerOptions {
   redact?: string[]
   /** Set for services behind a proxy they trust for X-Forwarded-For. */
   trustProxy?: boolean | string | string[]
+  /** Serve this server's own OpenAPI document at /openapi.json (default true; the gateway serves the merged one at /docs instead). */
+  openApiRoute?: boolean
 }
 
 export async function createServer (options: ServerOptions) {
@@ -93,7 +95,7 @@ export async function createServer (options: ServerOptions) {
   })
   await app.register(problemDetails)
   await app.register(health)
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  if (options.openApiRoute !== false) app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
     // Scrapers live on the same host or network; the public internet does not get to read them.
     if (!isInternalAddress(request.socket.remoteAddress ?? '')) return reply.callNotFound()

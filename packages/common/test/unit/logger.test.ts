@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { context, trace, TraceFlags } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { loggerOptions, traceMixin } from '../../src/logger.ts'
+import { loggerOptions, redactUrl, traceMixin } from '../../src/logger.ts'
 
 test('inside a span, log lines carry its trace_id and span_id; outside, nothing', () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
@@ -20,4 +20,12 @@ test('logs are JSON unless asked to be pretty, and credentials are redacted', ()
   const paths = (options.redact as { paths: string[] }).paths
   for (const path of ['req.headers.authorization', 'req.headers.cookie', '*.password', 'JWT_PRIVATE_KEY']) assert.ok(paths.includes(path), path)
   assert.ok(loggerOptions({ service: 's', level: 'info', nodeEnv: 'development', pretty: true }).transport)
+})
+
+test('credentials a client puts in a URL are redacted from the logged URL; the rest of it is kept', () => {
+  const jwt = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'
+  assert.equal(redactUrl(`/api/v1/timeline?limit=5&access_token=${jwt}&Password=hunter2&cursor=abc`), '/api/v1/timeline?limit=5&access_token=[redacted]&Password=[redacted]&cursor=abc')
+  assert.equal(redactUrl(`/api/v1/urls/${jwt}`), '/api/v1/urls/[redacted]')
+  assert.equal(redactUrl('/api/v1/x?api%5Fkey=k&token&%ZZ=1'), '/api/v1/x?api%5Fkey=[redacted]&token=[redacted]&%ZZ=1')
+  assert.equal(redactUrl('/api/v1/users/123/posts?limit=20'), '/api/v1/users/123/posts?limit=20')
 })

@@ -26,7 +26,8 @@ export function createVerifier (jwksUrl: string): Verifier {
       const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(authorization)
       if (!match) throw new TokenInvalid('expected "Bearer <jwt>"')
       try {
-        const { payload } = await jwtVerify(match[1]!, keys, { algorithms: ['EdDSA'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, clockTolerance: 5 })
+        // jose checks exp only when present: a token that never expires is refused, whoever signed it.
+        const { payload } = await jwtVerify(match[1]!, keys, { algorithms: ['EdDSA'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, requiredClaims: ['exp', 'sub'], clockTolerance: 5 })
         if (typeof payload.sub !== 'string' || !/^\d{1,19}$/.test(payload.sub)) throw new TokenInvalid('no subject')
         return payload.sub
       } catch (err) {

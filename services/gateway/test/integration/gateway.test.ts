@@ -66,6 +66,7 @@ describe('routing', () => {
     const doc = (await gateway.inject({ url: '/docs/json' })).json()
     for (const path of ['/api/v1/urls', '/api/v1/users', '/api/v1/timeline', '/api/v1/posts', '/{code}']) assert.ok(doc.paths[path], `missing ${path}`)
     assert.equal(doc.paths['/health/ready'], undefined)
+    assert.equal((await gateway.inject({ url: '/openapi.json' })).statusCode, 404, 'one public document, not the edge\'s own')
     assert.equal((await gateway.inject({ url: '/docs/' })).statusCode, 200)
   })
 })
@@ -84,7 +85,7 @@ describe('authentication', () => {
     assert.equal(res.json().code, 'AUTH_REQUIRED')
   })
 
-  test('alg none, a foreign key, HS256 with the public key, a malformed token and an expired one are all 401', async () => {
+  test('alg none, a foreign key, HS256 with the public key, a malformed token, one without expiry and an expired one are all 401', async () => {
     const user = await signUp()
     const header = (h: object) => base64url.encode(JSON.stringify(h))
     const claims = { sub: user.id, iss: 'shortfeed-timeline', aud: 'shortfeed', exp: Math.floor(Date.now() / 1000) + 600 }
@@ -96,11 +97,13 @@ describe('authentication', () => {
     const expired = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject(user.id).setIssuer('shortfeed-timeline').setAudience('shortfeed').setIssuedAt(Math.floor(Date.now() / 1000) - 3600).setExpirationTime(Math.floor(Date.now() / 1000) - 60)
       .sign(devKey)
     const wrongAudience = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject(user.id).setIssuer('shortfeed-timeline').setAudience('someone-else').setExpirationTime('10m').sign(devKey)
+    const neverExpires = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject(user.id).setIssuer('shortfeed-timeline').setAudience('shortfeed').sign(devKey)
     for (const [name, authorization, code] of [
       ['alg none', `Bearer ${none}`, 'AUTH_TOKEN_INVALID'],
       ['foreign key', `Bearer ${foreign}`, 'AUTH_TOKEN_INVALID'],
       ['HS256 confusion', `Bearer ${confused}`, 'AUTH_TOKEN_INVALID'],
       ['wrong audience', `Bearer ${wrongAudience}`, 'AUTH_TOKEN_INVALID'],
+      ['no expiry, even with the real key', `Bearer ${neverExpires}`, 'AUTH_TOKEN_INVALID'],
       ['malformed', 'Bearer not-a-jwt', 'AUTH_TOKEN_INVALID'],
       ['another scheme', `Basic ${Buffer.from('a:b').toString('base64')}`, 'AUTH_TOKEN_INVALID'],
       ['expired', `Bearer ${expired}`, 'AUTH_TOKEN_EXPIRED']

@@ -76,6 +76,9 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
     }
   }, async (request, reply) => {
     const userId = requireUser(request)
+    // HEAD gets the stream's headers and ends: a stream never flushes its head for a HEAD
+    // (no body is written), so the caller would wait until it timed out.
+    if (request.method === 'HEAD') return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send()
     await hub.open(userId, reply, request.headers['last-event-id'] as string | undefined)
   })
 }

@@ -104,3 +104,12 @@ test('another user\'s stream does not see my notifications; no identity, no stre
   assert.equal(notificationsIn(other.received).length, 0)
   assert.equal((await fetch(`${baseUrl}/api/v1/notifications/stream`)).status, 401)
 })
+
+test('HEAD on the stream answers its headers at once instead of hanging', async () => {
+  if (!writer.server.listening) await writer.listen({ port: 0, host: '127.0.0.1' })
+  const address = writer.server.address()
+  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  const response = await fetch(`${baseUrl}/api/v1/notifications/stream`, { method: 'HEAD', headers: asUser(users.add().id), signal: AbortSignal.timeout(5_000) })
+  assert.equal(response.status, 200)
+  assert.match(String(response.headers.get('content-type')), /^text\/event-stream/)
+})
