@@ -96,11 +96,12 @@ async function main () {
   }
   redis.disconnect()
   const redirects = codes.map((code) => ({ path: `/${code}` }))
+  const pid = (name: string) => ({ name, pid: stack!.processes.find((p) => p.name === name)!.process.pid })
   const redirectTargets: LoadTarget[] = [
-    { name: 'baseline (Fastify + ioredis)', baseUrl: baseline.url, requests: redirects, expectStatus: 302 },
-    { name: 'shortener direct', baseUrl: shortenerUrl, requests: redirects, expectStatus: 302 },
-    { name: 'minimal proxy → shortener', baseUrl: minimalProxy.url, requests: redirects, expectStatus: 302 },
-    { name: 'gateway → shortener', baseUrl: gatewayUrl, requests: redirects, expectStatus: 302 }
+    { name: 'baseline (Fastify + ioredis)', baseUrl: baseline.url, requests: redirects, expectStatus: 302, processes: [{ name: 'baseline', pid: baseline.process.pid }] },
+    { name: 'shortener direct', baseUrl: shortenerUrl, requests: redirects, expectStatus: 302, processes: [pid('shortener')] },
+    { name: 'minimal proxy → shortener', baseUrl: minimalProxy.url, requests: redirects, expectStatus: 302, processes: [{ name: 'proxy', pid: minimalProxy.process.pid }, pid('shortener')] },
+    { name: 'gateway → shortener', baseUrl: gatewayUrl, requests: redirects, expectStatus: 302, processes: [pid('gateway'), pid('shortener')] }
   ]
   const load = { durationSeconds, warmupSeconds, runs, connections }
 
@@ -116,7 +117,8 @@ async function main () {
     name: 'POST /api/v1/urls via gateway',
     baseUrl: gatewayUrl,
     requests: [{ method: 'POST', path: '/api/v1/urls', headers: { 'content-type': 'application/json', authorization: `Bearer ${writer.token}` }, body: JSON.stringify({ url: 'https://example.com/a/fairly/typical/path?with=query' }) }],
-    expectStatus: 201
+    expectStatus: 201,
+    processes: [pid('gateway'), pid('shortener')]
   }], { ...load, connections: 16 })
 
   log('home timeline with 10 followed celebrities')
@@ -138,7 +140,8 @@ async function main () {
     name: 'GET /api/v1/timeline via gateway',
     baseUrl: gatewayUrl,
     requests: [{ path: '/api/v1/timeline?limit=20', headers: { authorization: `Bearer ${reader.token}` } }],
-    expectStatus: 200
+    expectStatus: 200,
+    processes: [pid('gateway'), pid('timeline')]
   }], { ...load, connections: 32 })
 
   log(`fan-out to ${followers} followers`)

@@ -1,6 +1,7 @@
 // autocannon, the way every scenario uses it: a warm-up that is thrown away, then several
 // measured runs whose medians are reported. Targets are measured round-robin (run 1 of each,
 // then run 2 of each…) so a noisy minute hurts every row alike rather than one.
+import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 
 export interface LoadRequest {
@@ -16,6 +17,8 @@ export interface LoadTarget {
   requests: LoadRequest[]
   /** Status the responses must have (anything else is counted as an error). */
   expectStatus: number
+  /** Processes serving the target, whose CPU time per answered request is reported. */
+  processes?: Array<{ name: string, pid: number }>
 }
 
 export interface LoadOptions {
@@ -35,7 +38,19 @@ export interface LoadResult {
   p99: number
   /** Responses with another status, errors and timeouts, summed over the runs. */
   failures: number
+  /** CPU time (user + system) per expected response, µs, per serving process (median). */
+  cpu: Array<{ name: string, us: number }>
   runs: Array<{ rps: number, p50: number, p99: number }>
+}
+
+/** User + system CPU seconds a process has used so far (Linux /proc; 0 elsewhere). */
+function cpuSeconds (pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // USER_HZ
+  } catch {
+    return 0
+  }
 }
 
 export const median = (values: number[]) => {
@@ -45,6 +60,7 @@ export const median = (values: number[]) => {
 }
 
 async function once (target: LoadTarget, seconds: number, options: LoadOptions) {
+  const cpuBefore = (target.processes ?? []).map((p) => cpuSeconds(p.pid))
   const result = await autocannon({
     url: target.baseUrl,
     connections: options.connections,
@@ -57,7 +73,8 @@ async function once (target: LoadTarget, seconds: number, options: LoadOptions) 
     rps: expected / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    failures: result.requests.total - expected + result.errors + result.timeouts
+    failures: result.requests.total - expected + result.errors + result.timeouts,
+    cpu: (target.processes ?? []).map((p, i) => ({ name: p.name, us: expected > 0 ? (cpuSeconds(p.pid) - cpuBefore[i]!) / expected * 1e6 : NaN }))
   }
 }
 
@@ -75,6 +92,7 @@ export async function measure (targets: LoadTarget[], options: LoadOptions): Pro
       p50: median(r.map((x) => x.p50)),
       p99: median(r.map((x) => x.p99)),
       failures: r.reduce((sum, x) => sum + x.failures, 0),
+      cpu: (t.processes ?? []).map((p, i) => ({ name: p.name, us: median(r.map((x) => x.cpu[i]!.us)) })),
       runs: r.map(({ rps, p50, p99 }) => ({ rps, p50, p99 }))
     }
   })

@@ -17,6 +17,7 @@ export interface Report {
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const cpu = (x: LoadResult) => x.cpu.map((c) => `${c.name} ${int(c.us)}`).join(' + ')
 const ms = (n: number) => n < 10 ? n.toFixed(2) : n.toFixed(1)
 
 function table (headers: string[], rows: string[][]): string {
@@ -50,8 +51,8 @@ export function printReport (r: Report): void {
     `every row: median of ${s.runs} run(s) of ${s.durationSeconds} s after a ${s.warmupSeconds} s warm-up; ${s.connections} connections unless said; load generator on the same machine`,
     '',
     `Redirect, cache hit (${s.links} codes round-robin) — maximum throughput`,
-    table(['target', 'req/s', 'p50 ms', 'p99 ms', '× baseline', 'failures'],
-      r.redirectMax.map((x) => [x.name, int(x.rps), ms(x.p50), ms(x.p99), x.ratio.toFixed(2), String(x.failures)])),
+    table(['target', 'req/s', 'p50 ms', 'p99 ms', '× baseline', 'failures', 'CPU µs/request'],
+      r.redirectMax.map((x) => [x.name, int(x.rps), ms(x.p50), ms(x.p99), x.ratio.toFixed(2), String(x.failures), cpu(x)])),
     `gateway vs minimal proxy: ${(r.redirectMax[3]!.rps / r.redirectMax[2]!.rps).toFixed(2)} × (the gateway's own features: auth, limiter, breaker, tracing, headers)`,
     '',
     `Redirect, cache hit — latency at a fixed ${int(r.fixedRate)} req/s (half the baseline's maximum)`,
@@ -59,9 +60,9 @@ export function printReport (r: Report): void {
       r.redirectFixed.map((x) => [x.name, int(x.rps), ms(x.p50), ms(x.p99), (x.p99 / r.redirectFixed[0]!.p99).toFixed(1), String(x.failures)])),
     '',
     'Through the gateway',
-    table(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'failures'], [
-      [`${r.shorten.name} (16 conn.)`, int(r.shorten.rps), ms(r.shorten.p50), ms(r.shorten.p99), String(r.shorten.failures)],
-      [`${r.timeline.name}, 10 celebrities (32 conn.)`, int(r.timeline.rps), ms(r.timeline.p50), ms(r.timeline.p99), String(r.timeline.failures)]
+    table(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'failures', 'CPU µs/request'], [
+      [`${r.shorten.name} (16 conn.)`, int(r.shorten.rps), ms(r.shorten.p50), ms(r.shorten.p99), String(r.shorten.failures), cpu(r.shorten)],
+      [`${r.timeline.name}, 10 celebrities (32 conn.)`, int(r.timeline.rps), ms(r.timeline.p50), ms(r.timeline.p99), String(r.timeline.failures), cpu(r.timeline)]
     ]),
     '',
     `Fan-out on write — one post to ${int(r.fanout.followers)} followers (median of ${s.runs})`,
