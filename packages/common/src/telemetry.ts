@@ -12,7 +12,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
 import { NodeSDK } from '@opentelemetry/sdk-node'
 import type { Instrumentation } from '@opentelemetry/instrumentation'
-import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace'
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace'
 import { createPrometheusReader } from './metrics.ts'
 
 export interface TelemetryOptions {
@@ -65,15 +65,9 @@ export function startTelemetry (options: TelemetryOptions): Telemetry {
     spanProcessors.push(new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.exportDelayMs ?? 5_000 }))
   }
 
-  // With nowhere to send spans, recording them is pure cost (a third of a redirect's CPU): spans
-  // are still created, so trace context still propagates and logs still carry trace ids, but
-  // they are not sampled. OTEL_TRACES_SAMPLER, when set, decides instead.
-  const sampleNothing = spanProcessors.length === 0 && process.env['OTEL_TRACES_SAMPLER'] === undefined
-
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     instrumentations: options.instrumentations ?? createInstrumentations(),
-    ...(sampleNothing ? { sampler: new AlwaysOffSampler() } : {}),
     // Explicit lists: left empty, the SDK would fall back to exporting to localhost:4318.
     spanProcessors,
     logRecordProcessors: [],
