@@ -14,6 +14,12 @@ export interface ServerProcess {
   /** Politely (signal), then firmly (SIGKILL after the grace period). */
   stop: (signal?: NodeJS.Signals, graceMs?: number) => Promise<void>
   hasExited: () => boolean
+  /**
+   * Sends a signal to the server's whole process group: SIGSTOP/SIGCONT freeze and thaw it,
+   * SIGKILL kills it mid-work. The group matters for Postgres, which serves each connection
+   * from a child process.
+   */
+  signalGroup: (signal: NodeJS.Signals) => void
 }
 
 const running = new Set<ChildProcess>()
@@ -60,9 +66,14 @@ export function spawnServer (name: string, command: string, args: string[], opti
     logFile: options.logFile,
     exited,
     hasExited: () => exitedFlag,
+    signalGroup (signal) {
+      if (!exitedFlag) process.kill(-child.pid!, signal)
+    },
     async stop (signal = 'SIGTERM', graceMs = 10_000) {
       if (exitedFlag) return
       try { process.kill(child.pid!, signal) } catch {}
+      // A frozen server cannot act on the signal until it runs again.
+      try { process.kill(-child.pid!, 'SIGCONT') } catch {}
       const grace = new AbortController()
       const timedOut = await Promise.race([
         exited.then(() => false),

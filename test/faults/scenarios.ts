@@ -1,0 +1,166 @@
+// The workloads the fault cases share and the checks that count what arrived: a feed (an author
+// and followers whose timelines exist), short links with warm caches, a posting load that
+// retries each post with its Idempotency-Key until it is accepted, and the tallies of posts on
+// timelines and @mentions in notifications.
+import { randomUUID } from 'node:crypto'
+import { eventually } from '../harness.ts'
+import type { Api, User } from './api.ts'
+import type { FaultStack } from './fault-stack.ts'
+import { tally, type Tally } from './ledger.ts'
+
+export interface Feed { author: User, followers: User[] }
+
+/** An author and followers; each follower has read their timeline once, so it exists in Redis. */
+export async function seedFeed (api: Api, options: { followers: number }): Promise<Feed> {
+  const author = await api.register('author')
+  const followers: User[] = []
+  for (let i = 0; i < options.followers; i++) {
+    const follower = await api.register('follower')
+    await api.follow(follower, author.id)
+    await api.timeline(follower)
+    followers.push(follower)
+  }
+  return { author, followers }
+}
+
+export interface Links {
+  codes: string[]
+  /** Clicks counted on these links since they were seeded (the warm-up clicks excluded). */
+  totalClicks: () => Promise<number>
+}
+
+/** Short links, each followed once so the cache holds it; waits until those clicks are counted. */
+export async function seedLinks (api: Api, count: number): Promise<Links> {
+  const owner = await api.register('linker')
+  const codes: string[] = []
+  for (let i = 0; i < count; i++) {
+    const code = await api.shorten(owner, `https://example.com/fault/${i}/${randomUUID()}`)
+    const warm = await api.redirect(code)
+    if (warm.status !== 302) throw new Error(`warm-up redirect of ${code} answered ${warm.status}`)
+    codes.push(code)
+  }
+  const sum = async () => (await Promise.all(codes.map((c) => api.clicks(c)))).reduce((a, b) => a + b, 0)
+  await eventually(sum, (n) => n === count, 60_000)
+  return { codes, totalClicks: async () => await sum() - count }
+}
+
+export interface PostingResult {
+  /** Posts the load set out to make. */
+  attempts: number
+  /** Their ids once accepted (201 on the first try or a retry with the same key). */
+  accepted: string[]
+  /** Posts accepted on the first try. */
+  firstTry: number
+  /** Every answer, retries included, by status. */
+  byStatus: Record<string, number>
+  /** Which follower each mentioning post named. */
+  mentions: Array<{ postId: string, recipient: User }>
+}
+
+export interface PostingLoad {
+  result: () => PostingResult
+  /** Stops starting new posts; the ones under way keep retrying until accepted, then it resolves. */
+  stop: () => Promise<PostingResult>
+}
+
+/**
+ * The author posts in a loop from a few workers; every third post @mentions a follower. A post
+ * that is not accepted is retried with the same Idempotency-Key, as a careful client does,
+ * until it is (bounded by retryForMs), so a refusal never becomes a lost or a doubled post.
+ */
+export function postingLoad (api: Api, feed: Feed, options: { workers: number, pauseMs?: number, retryForMs?: number }): PostingLoad {
+  const result: PostingResult = { attempts: 0, accepted: [], firstTry: 0, byStatus: {}, mentions: [] }
+  const stopping = new AbortController()
+  const deadline = Date.now() + 300_000
+  const count = (key: string) => { result.byStatus[key] = (result.byStatus[key] ?? 0) + 1 }
+
+  async function postOnce (worker: number, i: number) {
+    const recipient = i % 3 === 0 ? feed.followers[(worker + i) % feed.followers.length]! : undefined
+    const text = `fault post ${worker}.${i}${recipient ? ` for @${recipient.handle}` : ''}`
+    const key = randomUUID()
+    result.attempts++
+    const giveUpAt = Date.now() + (options.retryForMs ?? 120_000)
+    for (let attempt = 1; Date.now() < giveUpAt; attempt++) {
+      let status: number
+      let id: string | undefined
+      try {
+        const answer = await api.post(feed.author, text, key)
+        status = answer.status
+        id = answer.body?.id
+      } catch (err) {
+        status = 0
+        count(`0 ${(err as { cause?: { code?: string } }).cause?.code ?? 'error'}`)
+      }
+      if (status !== 0) count(String(status))
+      if (status === 201 && id) {
+        result.accepted.push(id)
+        if (attempt === 1) result.firstTry++
+        if (recipient) result.mentions.push({ postId: id, recipient })
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+
+  const workers = Array.from({ length: options.workers }, async (_, worker) => {
+    for (let i = 0; !stopping.signal.aborted && Date.now() < deadline; i++) {
+      await postOnce(worker, i)
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
+    }
+  })
+  const snapshot = () => ({ ...result, accepted: [...result.accepted], byStatus: { ...result.byStatus }, mentions: [...result.mentions] })
+  return {
+    result: snapshot,
+    async stop () {
+      stopping.abort()
+      await Promise.all(workers)
+      return snapshot()
+    }
+  }
+}
+
+/** Polls until `done` or the deadline, and returns the last value either way (the tally says what is missing). */
+export async function settle<T> (probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  try {
+    return await eventually(probe, done, timeoutMs)
+  } catch {
+    return probe()
+  }
+}
+
+/**
+ * Where the accepted posts ended up: on each follower's Redis timeline (what fan-out pushed)
+ * and in each follower's home timeline through the API (what a reader sees). Each post must be
+ * in each follower's timeline exactly once; a post nobody got a 201 for must be nowhere.
+ */
+export async function postsReachedTimelines (stack: FaultStack, api: Api, feed: Feed, accepted: string[], timeoutMs = 120_000): Promise<{ redis: Tally, api: Tally }> {
+  const expected = feed.followers.flatMap((f) => accepted.map((id) => `${f.id}:${id}`))
+  const pushed = async () => {
+    const arrivals: string[] = []
+    for (const f of feed.followers) {
+      const members = await stack.redisClient.zrange(`timeline:${f.id}`, '0', '-1')
+      for (const id of members) if (id !== '0') arrivals.push(`${f.id}:${id}`)
+    }
+    return arrivals
+  }
+  const redis = tally(expected, await settle(pushed, (a) => tally(expected, a).lost === 0, timeoutMs))
+  const read = async () => {
+    const arrivals: string[] = []
+    for (const f of feed.followers) for (const post of await api.timeline(f)) arrivals.push(`${f.id}:${post.id}`)
+    return arrivals
+  }
+  return { redis, api: tally(expected, await settle(read, (a) => tally(expected, a).lost === 0, 30_000)) }
+}
+
+/** Each @mention must have notified its follower exactly once. */
+export async function mentionsNotified (api: Api, feed: Feed, mentions: PostingResult['mentions'], timeoutMs = 90_000): Promise<Tally> {
+  const expected = mentions.map((m) => `${m.recipient.id}:${m.postId}`)
+  const read = async () => {
+    const arrivals: string[] = []
+    for (const f of feed.followers) {
+      for (const n of await api.notifications(f)) if (n.type === 'mention') arrivals.push(`${f.id}:${String(n.data['postId'])}`)
+    }
+    return arrivals
+  }
+  return tally(expected, await settle(read, (a) => tally(expected, a).lost === 0, timeoutMs))
+}
