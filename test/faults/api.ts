@@ -72,6 +72,11 @@ export function createApi (gatewayUrl: string) {
       return (await ok<{ code: string }>('POST', '/api/v1/urls', { body: { url }, token: user.token })).code
     },
 
+    /** A link with an Idempotency-Key, for the load: the answer, whatever it is. */
+    async createLink (user: User, url: string, key: string): Promise<Answer<{ code: string }>> {
+      return request('POST', '/api/v1/urls', { body: { url }, token: user.token, headers: { 'idempotency-key': key } })
+    },
+
     /** The whole home timeline, newest first: every page. */
     timeline: (user: User) => all<{ id: string, authorId: string, text: string }>('/api/v1/timeline', user.token),
 

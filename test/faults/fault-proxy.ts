@@ -130,6 +130,8 @@ export async function startFaultProxy (options: { target?: number, port?: number
     server.once('error', reject)
     server.listen({ port: options.port ?? 0, host: '127.0.0.1' }, resolve)
   })
+  // A proxy left open by a failed test must not keep the test process alive.
+  server.unref()
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : 0
 

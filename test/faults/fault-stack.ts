@@ -5,13 +5,14 @@
 // kill, freeze, thaw and restart each server and service, direct clients for checking what was
 // stored, and the services' metrics.
 //
-// Starting it takes about a minute (Kafka most of it), so the fault files share one stack: they
-// run in one process, one after another (--test-isolation=none, see package.json test:faults),
-// each case on its own users and links, and each leaves the stack healthy for the next.
+// Starting it takes a minute or more (Kafka most of it), so the fault files share one stack:
+// they run in one process, one after another (--test-isolation=none, see package.json
+// test:faults), each case on its own users and links, and each leaves the stack healthy.
 import { randomUUID } from 'node:crypto'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after } from 'node:test'
 import {
   freePort, startNativeKafka, startNativePostgres, startNativeRedis,
   type NativeKafka, type NativePostgres, type NativeRedis
@@ -256,14 +257,24 @@ export async function startFaultStack (options: FaultStackOptions = {}): Promise
 
 let shared: Promise<FaultStack> | undefined
 
-/** The stack every fault file shares (they run one after another in one process). */
+/**
+ * The stack every fault file shares: started by the first file that asks, stopped after the
+ * last test of the run. The files run in one process (--test-isolation=none), where a hook
+ * registered outside any test belongs to the run's root and runs once everything is done.
+ */
 export function sharedFaultStack (): Promise<FaultStack> {
-  shared ??= startFaultStack({ log: (line) => { process.stdout.write(`[fault-stack] ${line}\n`) } })
+  if (!shared) {
+    const t0 = Date.now()
+    const log = (line: string) => { process.stdout.write(`[fault-stack] ${line}\n`) }
+    shared = startFaultStack({ log }).then((stack) => {
+      log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+      return stack
+    })
+    after(async () => {
+      const stack = await shared?.catch(() => undefined)
+      shared = undefined
+      await stack?.stop()
+    })
+  }
   return shared
-}
-
-export async function stopSharedFaultStack (): Promise<void> {
-  const stack = await shared?.catch(() => undefined)
-  shared = undefined
-  await stack?.stop()
 }

@@ -44,59 +44,64 @@ export async function seedLinks (api: Api, count: number): Promise<Links> {
   return { codes, totalClicks: async () => await sum() - count }
 }
 
-export interface PostingResult {
-  /** Posts the load set out to make. */
+/** A 5xx answer to a write, kept to check that it was a 503 problem with Retry-After. */
+export interface Refusal { status: number, contentType: string | null, retryAfter: string | null }
+
+export interface WriteResult {
+  /** Writes the load set out to make. */
   attempts: number
-  /** Their ids once accepted (201 on the first try or a retry with the same key). */
+  /** Their ids once accepted (201 on the first try or on a retry with the same key). */
   accepted: string[]
-  /** Posts accepted on the first try. */
+  /** Writes accepted on the first try. */
   firstTry: number
-  /** Every answer, retries included, by status. */
+  /** Every answer, retries included, by status ("0 ECONNRESET" for a network error). */
   byStatus: Record<string, number>
-  /** Which follower each mentioning post named. */
-  mentions: Array<{ postId: string, recipient: User }>
+  refusals: Refusal[]
 }
 
-export interface PostingLoad {
-  result: () => PostingResult
-  /** Stops starting new posts; the ones under way keep retrying until accepted, then it resolves. */
-  stop: () => Promise<PostingResult>
+export interface WriteLoad<R extends WriteResult = WriteResult> {
+  result: () => R
+  /** Stops starting new writes; the ones under way keep retrying until accepted, then it resolves. */
+  stop: () => Promise<R>
 }
 
 /**
- * The author posts in a loop from a few workers; every third post @mentions a follower. A post
- * that is not accepted is retried with the same Idempotency-Key, as a careful client does,
- * until it is (bounded by retryForMs), so a refusal never becomes a lost or a doubled post.
+ * Workers make writes in a loop. A write that is not accepted is retried with the same
+ * Idempotency-Key, as a careful client does, until it is (within retryForMs), so a refusal can
+ * never become a lost or a doubled write. `write` gets the worker, the iteration and the key;
+ * `onAccepted` sees each accepted write's id.
  */
-export function postingLoad (api: Api, feed: Feed, options: { workers: number, pauseMs?: number, retryForMs?: number }): PostingLoad {
-  const result: PostingResult = { attempts: 0, accepted: [], firstTry: 0, byStatus: {}, mentions: [] }
+export function retryingWrites (options: {
+  workers: number
+  pauseMs?: number
+  retryForMs?: number
+  write: (worker: number, i: number, key: string) => Promise<{ status: number, body: unknown, headers: Headers }>
+  onAccepted?: (id: string, worker: number, i: number) => void
+}): WriteLoad {
+  const result: WriteResult = { attempts: 0, accepted: [], firstTry: 0, byStatus: {}, refusals: [] }
   const stopping = new AbortController()
   const deadline = Date.now() + 300_000
   const count = (key: string) => { result.byStatus[key] = (result.byStatus[key] ?? 0) + 1 }
 
-  async function postOnce (worker: number, i: number) {
-    const recipient = i % 3 === 0 ? feed.followers[(worker + i) % feed.followers.length]! : undefined
-    const text = `fault post ${worker}.${i}${recipient ? ` for @${recipient.handle}` : ''}`
+  async function writeOnce (worker: number, i: number) {
     const key = randomUUID()
     result.attempts++
     const giveUpAt = Date.now() + (options.retryForMs ?? 120_000)
     for (let attempt = 1; Date.now() < giveUpAt; attempt++) {
-      let status: number
-      let id: string | undefined
       try {
-        const answer = await api.post(feed.author, text, key)
-        status = answer.status
-        id = answer.body?.id
+        const answer = await options.write(worker, i, key)
+        count(String(answer.status))
+        const created = answer.body as { id?: string, code?: string } | undefined
+        const id = created?.id ?? created?.code
+        if (answer.status === 201 && id) {
+          result.accepted.push(id)
+          if (attempt === 1) result.firstTry++
+          options.onAccepted?.(id, worker, i)
+          return
+        }
+        if (answer.status >= 500) result.refusals.push({ status: answer.status, contentType: answer.headers.get('content-type'), retryAfter: answer.headers.get('retry-after') })
       } catch (err) {
-        status = 0
         count(`0 ${(err as { cause?: { code?: string } }).cause?.code ?? 'error'}`)
-      }
-      if (status !== 0) count(String(status))
-      if (status === 201 && id) {
-        result.accepted.push(id)
-        if (attempt === 1) result.firstTry++
-        if (recipient) result.mentions.push({ postId: id, recipient })
-        return
       }
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
@@ -104,11 +109,11 @@ export function postingLoad (api: Api, feed: Feed, options: { workers: number, p
 
   const workers = Array.from({ length: options.workers }, async (_, worker) => {
     for (let i = 0; !stopping.signal.aborted && Date.now() < deadline; i++) {
-      await postOnce(worker, i)
+      await writeOnce(worker, i)
       if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
     }
   })
-  const snapshot = () => ({ ...result, accepted: [...result.accepted], byStatus: { ...result.byStatus }, mentions: [...result.mentions] })
+  const snapshot = () => ({ ...result, accepted: [...result.accepted], byStatus: { ...result.byStatus }, refusals: [...result.refusals] })
   return {
     result: snapshot,
     async stop () {
@@ -117,6 +122,37 @@ export function postingLoad (api: Api, feed: Feed, options: { workers: number, p
       return snapshot()
     }
   }
+}
+
+export interface PostingResult extends WriteResult {
+  /** Which follower each mentioning post named. */
+  mentions: Array<{ postId: string, recipient: User }>
+}
+
+/** The author posts in a loop (retryingWrites); every third post @mentions a follower. */
+export function postingLoad (api: Api, feed: Feed, options: { workers: number, pauseMs?: number, retryForMs?: number }): WriteLoad<PostingResult> {
+  const mentions: PostingResult['mentions'] = []
+  const recipientOf = (worker: number, i: number) => i % 3 === 0 ? feed.followers[(worker + i) % feed.followers.length]! : undefined
+  const load = retryingWrites({
+    ...options,
+    write: (worker, i, key) => {
+      const recipient = recipientOf(worker, i)
+      return api.post(feed.author, `fault post ${worker}.${i}${recipient ? ` for @${recipient.handle}` : ''}`, key)
+    },
+    onAccepted: (id, worker, i) => {
+      const recipient = recipientOf(worker, i)
+      if (recipient) mentions.push({ postId: id, recipient })
+    }
+  })
+  return {
+    result: () => ({ ...load.result(), mentions: [...mentions] }),
+    stop: async () => ({ ...await load.stop(), mentions: [...mentions] })
+  }
+}
+
+/** True for the answer a refused write must get: 503, a problem document, and Retry-After. */
+export function isRetryableProblem (refusal: Refusal): boolean {
+  return refusal.status === 503 && refusal.contentType?.startsWith('application/problem+json') === true && refusal.retryAfter !== null
 }
 
 /** Polls until `done` or the deadline, and returns the last value either way (the tally says what is missing). */
@@ -129,11 +165,14 @@ export async function settle<T> (probe: () => Promise<T>, done: (value: T) => bo
 }
 
 /**
- * Where the accepted posts ended up: on each follower's Redis timeline (what fan-out pushed)
- * and in each follower's home timeline through the API (what a reader sees). Each post must be
- * in each follower's timeline exactly once; a post nobody got a 201 for must be nowhere.
+ * Where the accepted posts ended up: on each follower's Redis timeline (what fan-out pushed, or
+ * a rebuild restored) and in each follower's home timeline through the API (what a reader
+ * sees). Each post must be in each follower's timeline exactly once; a post nobody got a 201
+ * for must be nowhere. `readFirst` reads through the API first, which rebuilds missing
+ * timelines (after Redis lost them).
  */
-export async function postsReachedTimelines (stack: FaultStack, api: Api, feed: Feed, accepted: string[], timeoutMs = 120_000): Promise<{ redis: Tally, api: Tally }> {
+export async function postsReachedTimelines (stack: FaultStack, api: Api, feed: Feed, accepted: string[], options: { readFirst?: boolean, timeoutMs?: number } = {}): Promise<{ redis: Tally, api: Tally }> {
+  const timeoutMs = options.timeoutMs ?? 120_000
   const expected = feed.followers.flatMap((f) => accepted.map((id) => `${f.id}:${id}`))
   const pushed = async () => {
     const arrivals: string[] = []
@@ -143,13 +182,18 @@ export async function postsReachedTimelines (stack: FaultStack, api: Api, feed: 
     }
     return arrivals
   }
-  const redis = tally(expected, await settle(pushed, (a) => tally(expected, a).lost === 0, timeoutMs))
   const read = async () => {
     const arrivals: string[] = []
     for (const f of feed.followers) for (const post of await api.timeline(f)) arrivals.push(`${f.id}:${post.id}`)
     return arrivals
   }
-  return { redis, api: tally(expected, await settle(read, (a) => tally(expected, a).lost === 0, 30_000)) }
+  const complete = (arrivals: string[]) => tally(expected, arrivals).lost === 0
+  if (options.readFirst) {
+    const seen = tally(expected, await settle(read, complete, timeoutMs))
+    return { api: seen, redis: tally(expected, await settle(pushed, complete, 30_000)) }
+  }
+  const redis = tally(expected, await settle(pushed, complete, timeoutMs))
+  return { redis, api: tally(expected, await settle(read, complete, 30_000)) }
 }
 
 /** Each @mention must have notified its follower exactly once. */
