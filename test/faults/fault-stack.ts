@@ -52,6 +52,8 @@ export interface FaultStack {
   upstreamProxy: (name: 'shortener' | 'timeline' | 'notifier') => FaultProxy
   /** Waits until every service answers ready (every fault healed, every process up). */
   ready: (timeoutMs?: number) => Promise<void>
+  /** Messages of a topic that a consumer group has not committed (what it would be sent again). */
+  uncommitted: (groupId: string, topic: string) => Promise<number>
   /** Every message of a topic, read from the beginning to its current end. */
   topicMessages: (topic: string) => Promise<TopicMessage[]>
   /** A pool on a service's database, straight to Postgres (not through the proxy). */
@@ -114,7 +116,8 @@ export async function startFaultStack (options: FaultStackOptions = {}): Promise
     redis: await startFaultProxy({ target: redisPort }),
     kafka: await startFaultProxy({ target: kafkaPort })
   }
-  const launchPostgres = () => startNativePostgres({ dir: join(dataDir, 'postgres'), port: pgPort })
+  // Postgres is killed here, so an acknowledged commit must survive that, as in production.
+  const launchPostgres = () => startNativePostgres({ dir: join(dataDir, 'postgres'), port: pgPort, durableCommits: true })
   const launchRedis = () => startNativeRedis({ dir: join(dataDir, 'redis'), port: redisPort })
   // Clients learn the broker's address from its metadata: it must name the proxy, or they
   // would bypass it after bootstrap.
@@ -200,6 +203,22 @@ export async function startFaultStack (options: FaultStackOptions = {}): Promise
             if (Date.now() > deadline) throw new Error(`${p.name} not ready after ${timeoutMs} ms (last answer ${status})`)
             await new Promise((resolve) => setTimeout(resolve, 250))
           }
+        }
+      },
+      async uncommitted (groupId, topic) {
+        const admin = kafkaClient.admin()
+        await admin.connect()
+        try {
+          const ends = await admin.fetchTopicOffsets(topic)
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] })
+          let total = 0
+          for (const end of ends) {
+            const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1'
+            total += Number(end.high) - (at === '-1' ? Number(end.low) : Number(at))
+          }
+          return total
+        } finally {
+          await admin.disconnect()
         }
       },
       async topicMessages (topic) {

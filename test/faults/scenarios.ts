@@ -63,6 +63,8 @@ export interface WriteLoad<R extends WriteResult = WriteResult> {
   result: () => R
   /** Stops starting new writes; the ones under way keep retrying until accepted, then it resolves. */
   stop: () => Promise<R>
+  /** Resolves when a burst (total) is all accepted. */
+  done: () => Promise<R>
 }
 
 /**
@@ -73,6 +75,8 @@ export interface WriteLoad<R extends WriteResult = WriteResult> {
  */
 export function retryingWrites (options: {
   workers: number
+  /** Stop after this many writes (a burst) instead of running until stop(). */
+  total?: number
   pauseMs?: number
   retryForMs?: number
   write: (worker: number, i: number, key: string) => Promise<{ status: number, body: unknown, headers: Headers }>
@@ -84,6 +88,7 @@ export function retryingWrites (options: {
   const count = (key: string) => { result.byStatus[key] = (result.byStatus[key] ?? 0) + 1 }
 
   async function writeOnce (worker: number, i: number) {
+    if (result.attempts >= (options.total ?? Infinity)) return false
     const key = randomUUID()
     result.attempts++
     const giveUpAt = Date.now() + (options.retryForMs ?? 120_000)
@@ -97,7 +102,7 @@ export function retryingWrites (options: {
           result.accepted.push(id)
           if (attempt === 1) result.firstTry++
           options.onAccepted?.(id, worker, i)
-          return
+          return true
         }
         if (answer.status >= 500) result.refusals.push({ status: answer.status, contentType: answer.headers.get('content-type'), retryAfter: answer.headers.get('retry-after') })
       } catch (err) {
@@ -105,11 +110,12 @@ export function retryingWrites (options: {
       }
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
+    return true
   }
 
   const workers = Array.from({ length: options.workers }, async (_, worker) => {
     for (let i = 0; !stopping.signal.aborted && Date.now() < deadline; i++) {
-      await writeOnce(worker, i)
+      if (!await writeOnce(worker, i)) break
       if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs))
     }
   })
@@ -118,6 +124,10 @@ export function retryingWrites (options: {
     result: snapshot,
     async stop () {
       stopping.abort()
+      await Promise.all(workers)
+      return snapshot()
+    },
+    async done () {
       await Promise.all(workers)
       return snapshot()
     }
@@ -129,10 +139,11 @@ export interface PostingResult extends WriteResult {
   mentions: Array<{ postId: string, recipient: User }>
 }
 
-/** The author posts in a loop (retryingWrites); every third post @mentions a follower. */
-export function postingLoad (api: Api, feed: Feed, options: { workers: number, pauseMs?: number, retryForMs?: number }): WriteLoad<PostingResult> {
+/** The author posts in a loop (retryingWrites); every third post (or every mentionEvery-th) @mentions a follower. */
+export function postingLoad (api: Api, feed: Feed, options: { workers: number, total?: number, pauseMs?: number, retryForMs?: number, mentionEvery?: number }): WriteLoad<PostingResult> {
   const mentions: PostingResult['mentions'] = []
-  const recipientOf = (worker: number, i: number) => i % 3 === 0 ? feed.followers[(worker + i) % feed.followers.length]! : undefined
+  const every = options.mentionEvery ?? 3
+  const recipientOf = (worker: number, i: number) => i % every === 0 ? feed.followers[(worker + i) % feed.followers.length]! : undefined
   const load = retryingWrites({
     ...options,
     write: (worker, i, key) => {
@@ -146,7 +157,8 @@ export function postingLoad (api: Api, feed: Feed, options: { workers: number, p
   })
   return {
     result: () => ({ ...load.result(), mentions: [...mentions] }),
-    stop: async () => ({ ...await load.stop(), mentions: [...mentions] })
+    stop: async () => ({ ...await load.stop(), mentions: [...mentions] }),
+    done: async () => ({ ...await load.done(), mentions: [...mentions] })
   }
 }
 
