@@ -293,6 +293,12 @@ export function sharedFaultStack (): Promise<FaultStack> {
       const stack = await shared?.catch(() => undefined)
       shared = undefined
       await stack?.stop()
+      // With every test in this one process, a handle a library leaves open would keep the
+      // run from ever ending; it is over, so end it (keeping the runner's exit code).
+      setTimeout(() => {
+        log(`still open after the run: ${process.getActiveResourcesInfo().join(', ')}; exiting`)
+        process.exit()
+      }, 5_000).unref()
     })
   }
   return shared
