@@ -42,13 +42,13 @@ export function randomClusterId (): string {
   return randomBytes(16).toString('base64url')
 }
 
-function serverProperties (dataDir: string, port: number, controllerPort: number): string {
+function serverProperties (dataDir: string, port: number, controllerPort: number, advertisedPort: number): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
     `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -86,7 +86,19 @@ const log4jConfig = `Configuration:
         level: INFO
 `
 
-export async function startNativeKafka (options: { dir: string, port: number, controllerPort: number, attempts?: number }): Promise<NativeKafka> {
+export interface KafkaStartOptions {
+  dir: string
+  port: number
+  controllerPort: number
+  /**
+   * The port clients are told to use after bootstrap (default: port). A proxy in front of the
+   * broker (fault tests) listens there, so clients keep going through it.
+   */
+  advertisedPort?: number
+  attempts?: number
+}
+
+export async function startNativeKafka (options: KafkaStartOptions): Promise<NativeKafka> {
   const libs = await ensureKafkaJars()
   const java = requireBinary('java', 'Kafka needs Java 17+ (Debian: apt-get install openjdk-17-jre-headless).')
   const classpath = `${libs}/*`
@@ -94,7 +106,7 @@ export async function startNativeKafka (options: { dir: string, port: number, co
   const configFile = join(options.dir, 'server.properties')
   const log4jFile = join(options.dir, 'log4j2.yaml')
   mkdirSync(options.dir, { recursive: true })
-  writeFileSync(configFile, serverProperties(dataDir, options.port, options.controllerPort))
+  writeFileSync(configFile, serverProperties(dataDir, options.port, options.controllerPort, options.advertisedPort ?? options.port))
   writeFileSync(log4jFile, log4jConfig)
   const jvm = ['-Xms128m', '-Xmx384m', '-XX:+UseSerialGC', `-Dlog4j2.configurationFile=${log4jFile}`, '-Djava.awt.headless=true', '-cp', classpath]
 
@@ -107,7 +119,7 @@ export async function startNativeKafka (options: { dir: string, port: number, co
     }
   }
 
-  const brokers = `127.0.0.1:${options.port}`
+  const brokers = `127.0.0.1:${options.advertisedPort ?? options.port}`
   const attempts = options.attempts ?? 3
   for (let attempt = 1; ; attempt++) {
     const server = spawnServer('kafka', java, [...jvm, 'kafka.Kafka', configFile], { logFile: join(options.dir, 'kafka.log'), cwd: options.dir })

@@ -1,5 +1,5 @@
 // A throwaway PostgreSQL cluster: initdb into a directory, postgres on a loopback port with
-// durability off (tests and the local stack trade crash safety for speed).
+// durability off (tests and the local stack trade crash safety for speed) unless asked for.
 import { execFile } from 'node:child_process'
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,6 +22,13 @@ export interface PostgresStartOptions {
   /** Data lives in <dir>/pgdata; an existing cluster there is reused. */
   dir: string
   port: number
+  /**
+   * Keep synchronous_commit on, so a commit that was acknowledged survives the server being
+   * killed (fault tests kill it). Off by default: a commit is then acknowledged before its WAL
+   * leaves shared memory, and a killed server forgets the last fraction of a second of them.
+   * fsync stays off either way; it only matters if the machine itself goes down.
+   */
+  durableCommits?: boolean
 }
 
 /** initdb refuses to run as root; as root we run the server binaries as the `postgres` user. */
@@ -70,7 +77,7 @@ export async function startNativePostgres (options: PostgresStartOptions): Promi
     '-c', 'listen_addresses=127.0.0.1',
     '-c', `unix_socket_directories=${options.dir}`,
     '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
+    '-c', `synchronous_commit=${options.durableCommits ? 'on' : 'off'}`,
     '-c', 'full_page_writes=off',
     '-c', 'max_connections=400',
     '-c', 'shared_buffers=128MB'

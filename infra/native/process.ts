@@ -2,7 +2,7 @@
 // only the orchestrator, which stops them in order), output kept in a log file for error
 // messages, and killed when this process exits whatever the reason.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 
 export interface ServerProcess {
@@ -14,6 +14,13 @@ export interface ServerProcess {
   /** Politely (signal), then firmly (SIGKILL after the grace period). */
   stop: (signal?: NodeJS.Signals, graceMs?: number) => Promise<void>
   hasExited: () => boolean
+  /**
+   * Sends a signal to the server and every process under it: SIGSTOP/SIGCONT freeze and thaw
+   * it, SIGKILL kills it mid-work. The children matter for Postgres, which serves each
+   * connection from a child process in a session of its own (so the process group is not
+   * enough).
+   */
+  signalGroup: (signal: NodeJS.Signals) => void
 }
 
 const running = new Set<ChildProcess>()
@@ -60,9 +67,20 @@ export function spawnServer (name: string, command: string, args: string[], opti
     logFile: options.logFile,
     exited,
     hasExited: () => exitedFlag,
+    signalGroup (signal) {
+      if (exitedFlag) return
+      // The parent first: a frozen Postgres cannot start new children meanwhile.
+      for (const pid of [child.pid!, ...descendantsOf(child.pid!)]) {
+        try { process.kill(pid, signal) } catch {}
+      }
+    },
     async stop (signal = 'SIGTERM', graceMs = 10_000) {
       if (exitedFlag) return
       try { process.kill(child.pid!, signal) } catch {}
+      // A frozen server cannot act on the signal until it runs again.
+      for (const pid of [child.pid!, ...descendantsOf(child.pid!)]) {
+        try { process.kill(pid, 'SIGCONT') } catch {}
+      }
       const grace = new AbortController()
       const timedOut = await Promise.race([
         exited.then(() => false),
@@ -75,6 +93,27 @@ export function spawnServer (name: string, command: string, args: string[], opti
       }
     }
   }
+}
+
+/** Every process below `pid`, from /proc (Linux): children, their children, and so on. */
+export function descendantsOf (pid: number): number[] {
+  const parents = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // Field 4 of /proc/<pid>/stat, after the command in parentheses, is the parent's pid.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)])
+    } catch {}
+  }
+  const found: number[] = []
+  for (let queue = [pid]; queue.length > 0;) {
+    const children = parents.get(queue.shift()!) ?? []
+    found.push(...children)
+    queue.push(...children)
+  }
+  return found
 }
 
 /** The last lines of a server's log, for error messages that show why it did not start. */

@@ -37,6 +37,8 @@ export interface StackOptions {
   infraOnly?: boolean
   /** Free ports instead of the fixed ones (55432, 56379, 59092, 8080…). */
   anyPorts?: boolean
+  /** Ports chosen by the caller per process name (a fault test puts a proxy in front of them). */
+  ports?: Record<string, number>
   /** Servers to use instead of starting them (POSTGRES_URL, REDIS_URL, KAFKA_BROKERS). */
   given?: Partial<Infrastructure>
   /** Environment for every service process, on top of this process's. */
@@ -48,7 +50,17 @@ export interface StackOptions {
   log?: (line: string) => void
 }
 
-export interface StartedProcess { name: string, url: string, process: ServerProcess }
+export interface StartedProcess {
+  name: string
+  url: string
+  /** The running process; replaced by restart(). */
+  process: ServerProcess
+  /**
+   * Starts the process again with the same port and environment once it has exited (the
+   * fault tests kill services and revive them); resolves when it is ready.
+   */
+  restart: () => Promise<ServerProcess>
+}
 
 export interface Stack {
   infra: Infrastructure
@@ -133,7 +145,7 @@ export async function startStack (options: StackOptions): Promise<Stack> {
       return []
     }
     const ports = new Map<string, number>()
-    for (const { manifest } of all) ports.set(manifest.name, options.anyPorts ? await freePort() : manifest.port)
+    for (const { manifest } of all) ports.set(manifest.name, options.ports?.[manifest.name] ?? (options.anyPorts ? await freePort() : manifest.port))
 
     const migrated = new Set<string>()
     for (const { service, manifest } of all) {
@@ -170,16 +182,34 @@ export async function startStack (options: StackOptions): Promise<Stack> {
         ...options.processEnv?.[manifest.name]
       }
       const nodeArgs = options.nodeArgs ?? [...SERVICE_HEAP_FLAGS, '--import', '@shortfeed/common/register-telemetry']
-      const child = spawnServer(manifest.name, process.execPath, [...nodeArgs, manifest.entry], {
-        cwd: service.dir, env, logFile: join(logsDir, `${manifest.name}.log`)
-      })
-      owned.push({ name: manifest.name, pid: child.pid, stop: () => child.stop('SIGTERM', 15_000) })
       const url = `http://127.0.0.1:${ports.get(manifest.name)}`
-      await waitUntilReady(child, async () => {
-        const res = await fetch(`${url}/health/ready`)
-        if (!res.ok) throw new Error(`ready answered ${res.status}`)
-      }, 90_000)
-      started.push({ name: manifest.name, url, process: child })
+      const launch = async () => {
+        const child = spawnServer(manifest.name, process.execPath, [...nodeArgs, manifest.entry], {
+          cwd: service.dir, env, logFile: join(logsDir, `${manifest.name}.log`)
+        })
+        try {
+          await waitUntilReady(child, async () => {
+            const res = await fetch(`${url}/health/ready`)
+            if (!res.ok) throw new Error(`ready answered ${res.status}`)
+          }, 90_000)
+        } catch (err) {
+          await child.stop('SIGKILL', 1_000)
+          throw err
+        }
+        return child
+      }
+      const entry: StartedProcess = {
+        name: manifest.name,
+        url,
+        process: await launch(),
+        async restart () {
+          if (!entry.process.hasExited()) throw new Error(`${manifest.name} is still running (pid ${entry.process.pid})`)
+          entry.process = await launch()
+          return entry.process
+        }
+      }
+      owned.push({ name: manifest.name, pid: entry.process.pid, stop: () => entry.process.stop('SIGTERM', 15_000) })
+      started.push(entry)
     }
     return started
   }

@@ -22,6 +22,12 @@ export function createPostgresPool (options: PostgresOptions): pg.Pool {
   // An idle client losing its connection (server restart) emits on the pool; unhandled, that
   // would crash the process. The next checkout simply opens a new connection.
   pool.on('error', () => {})
+  // A checked-out client has no such listener (the pool removes it at checkout), so a server
+  // that dies while a transaction holds a client between two queries — Postgres tells every
+  // session "terminating connection" — emitted an unhandled 'error' and crashed the service.
+  // The failure still reaches the code through its next query (the client is no longer
+  // queryable), and release() then discards the client.
+  pool.on('connect', (client) => { client.on('error', () => {}) })
   return pool
 }
 

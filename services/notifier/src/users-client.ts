@@ -1,5 +1,7 @@
 // Reads user profiles from the public API (handles for the texts, @mentions to ids), with a
 // short cache: a burst of follows by one user costs one lookup.
+import { UpstreamUnavailableError } from '@shortfeed/common'
+
 export interface UserRef { id: string, handle: string }
 
 export function createUsersClient (baseUrl: string, timeoutMs: number, ttlMs = 60_000) {
@@ -12,6 +14,10 @@ export function createUsersClient (baseUrl: string, timeoutMs: number, ttlMs = 6
     if (response.status === 404) {
       cache.set(path, { value: null, expires: Date.now() + ttlMs })
       return null
+    }
+    // The users API down or restarting: the consumer waits for it rather than dead-lettering.
+    if (response.status === 502 || response.status === 503 || response.status === 504) {
+      throw new UpstreamUnavailableError(`users API answered ${response.status} for ${path}`)
     }
     // Anything else unexpected is a failure the consumer retries (and dead-letters if it lasts).
     if (!response.ok) throw new Error(`users API answered ${response.status} for ${path}`)

@@ -5,6 +5,9 @@ import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
+import { isDependencyUnavailable } from '../unavailable.ts'
+
+export { isDependencyUnavailable }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -64,23 +67,6 @@ export function sendProblem (reply: FastifyReply, problem: Problem): FastifyRepl
 function instanceOf (request: FastifyRequest): string {
   const path = request.url.split('?')[0] ?? '/'
   return path.length > 512 ? `${path.slice(0, 512)}…` : path
-}
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE',
-  // Postgres: admin/crash shutdown, cannot connect now, connection failures.
-  '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006'
-])
-
-/**
- * An error that means a dependency (Postgres, Redis, Kafka) is unreachable right now: the
- * client should retry, so it is a 503 with Retry-After rather than an opaque 500.
- */
-export function isDependencyUnavailable (error: unknown): boolean {
-  const err = error as { code?: unknown, message?: unknown, name?: unknown }
-  if (typeof err?.code === 'string' && UNAVAILABLE_CODES.has(err.code)) return true
-  const message = typeof err?.message === 'string' ? err.message : ''
-  return /timeout exceeded when trying to connect|Connection terminated|Connection is closed|Stream isn't writeable/.test(message)
 }
 
 export function toProblem (error: FastifyError & { retryAfterSeconds?: number }, request: FastifyRequest): Problem {

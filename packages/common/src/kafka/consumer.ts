@@ -2,10 +2,13 @@
 // committed only after the handler succeeded or the message was parked in <topic>.dlq. A
 // failing message is retried with backoff; one that keeps failing (or cannot be an event at
 // all) goes to the dead-letter topic with the error in headers, and the partition moves on.
+// A failure because a dependency is down (Postgres, Redis, a service) is not the message's
+// fault: it is retried until the dependency is back, never dead-lettered.
 import { context, propagation, trace } from '@opentelemetry/api'
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
 import type { Logger } from 'pino'
 import { backoffDelay, sleep, type BackoffOptions } from '../retry.ts'
+import { isDependencyUnavailable } from '../unavailable.ts'
 import { decodeEvent, MalformedEventError, type EventEnvelope } from './envelope.ts'
 import { deadLetterTopic } from './events.ts'
 import type { EventProducer } from './producer.ts'
@@ -162,11 +165,12 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
         await options.handle(event, meta)
         return
       } catch (err) {
-        if (err instanceof MalformedEventError || attempt >= attempts) {
+        const outage = isDependencyUnavailable(err)
+        if (err instanceof MalformedEventError || (attempt >= attempts && !outage)) {
           await parkInDeadLetters(topic, partition, message, err as Error, attempt)
           return
         }
-        log.warn({ err, topic, partition, offset: message.offset, attempt }, 'handler failed, retrying')
+        log.warn({ err, topic, partition, offset: message.offset, attempt }, outage ? 'a dependency is down, retrying until it is back' : 'handler failed, retrying')
         // Aborted by stop(): the rejection leaves the offset uncommitted for the next owner.
         await sleep(backoffDelay(attempt, backoff), stopping.signal)
         await heartbeat()

@@ -122,6 +122,31 @@ describe('event producer and consumer', () => {
     assert.equal(dlq.length, 0)
   })
 
+  test('when a handler fails because a dependency is down, then it is retried past the attempts until the dependency is back, never dead-lettered', async () => {
+    const topic = await newTopic()
+    const dlq = await collect(deadLetterTopic(topic))
+    let calls = 0
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId: uniqueName('g'),
+      topics: [topic],
+      deadLetters: producer,
+      logger,
+      attempts: 2,
+      backoff: { initialMs: 10, maxMs: 20 },
+      handle: async () => {
+        // What pg throws while Postgres is restarting.
+        if (++calls < 6) throw Object.assign(new Error('the database system is starting up'), { code: '57P03' })
+      }
+    })
+    after(() => consumer.stop())
+    await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }])
+    await eventually(() => calls === 6)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    assert.equal(calls, 6)
+    assert.equal(dlq.length, 0)
+  })
+
   test('when a handler keeps failing, then the message goes to the DLQ with the error and attempts, and the partition moves on', async () => {
     const topic = await newTopic()
     const dlq = await collect(deadLetterTopic(topic))

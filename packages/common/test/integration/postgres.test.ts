@@ -51,3 +51,19 @@ describe('postgres pool', () => {
     assert.ok(Date.now() - started < 5_000)
   })
 })
+
+describe('pool', () => {
+  test('when the server ends a checked-out client\'s session between two queries, then the next query fails and nothing crashes', async () => {
+    const url = await createTestDatabase('pool')
+    const pool = createPostgresPool({ connectionString: url, applicationName: 'test' })
+    after(() => pool.end())
+    const client = await pool.connect()
+    const { rows: [{ pid }] } = await client.query('SELECT pg_backend_pid() AS pid')
+    // What a dying server does to every session: a FATAL message, then the socket closes.
+    await pool.query('SELECT pg_terminate_backend($1)', [pid])
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await assert.rejects(client.query('SELECT 1'))
+    client.release(true)
+    await pingPostgres(pool)
+  })
+})

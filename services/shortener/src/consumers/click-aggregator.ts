@@ -1,7 +1,8 @@
 // Aggregates url.clicked into link counts in Postgres, a partition's batch per transaction.
 // The partition's next offset is stored in the same transaction, so a batch redelivered after
-// a crash or rebalance is recognised and not counted twice. Crossing a milestone (100, 1 000,
-// 10 000 clicks) enqueues url.milestone in the outbox, in the same transaction too.
+// a crash or rebalance is recognised and not counted twice; each event's id is stored too, so a
+// click the producer stored twice (a retried send) is counted once. Crossing a milestone (100,
+// 1 000, 10 000 clicks) enqueues url.milestone in the outbox, in the same transaction too.
 import {
   assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics,
   type DecodedMessage, type EventConsumer, type EventProducer, type OutboxEvent, type UrlClickedData, type UrlMilestoneData
@@ -30,11 +31,21 @@ export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[]
       return
     }
 
+    // Copies of one event (within this batch or seen before) count once.
+    const { rows: firstSeen } = await client.query<{ event_id: string }>(
+      'INSERT INTO counted_clicks (event_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id',
+      [fresh.map((m) => m.event.id)])
+    const uncounted = new Set(firstSeen.map((r) => r.event_id))
     const counts = new Map<string, number>()
     for (const { event } of fresh) {
+      // Postgres returns uuids in lower case; an event's id may be in either.
+      if (!uncounted.delete(event.id.toLowerCase())) continue
       const { code } = event.data as UrlClickedData
       counts.set(code, (counts.get(code) ?? 0) + 1)
     }
+    await client.query(
+      `DELETE FROM counted_clicks WHERE event_id IN (
+         SELECT event_id FROM counted_clicks WHERE counted_at < now() - interval '1 day' LIMIT 1000)`)
     const { rows } = await client.query<{ code: string, owner_id: string | null, clicks: string, added: number }>(
       `UPDATE links l SET clicks = l.clicks + c.n
        FROM unnest($1::text[], $2::int[]) AS c(code, n)
@@ -55,7 +66,7 @@ export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[]
     const last = fresh.reduce((max, m) => (BigInt(m.meta.offset) > max ? BigInt(m.meta.offset) : max), nextOffset)
     await client.query('UPDATE click_offsets SET next_offset = $3 WHERE topic = $1 AND partition = $2', [partition.topic, partition.partition, (last + 1n).toString()])
     await client.query('COMMIT')
-    metrics.clicksAggregated.add(fresh.length)
+    metrics.clicksAggregated.add([...counts.values()].reduce((a, b) => a + b, 0))
     if (events.length > 0) metrics.milestonesReached.add(events.length)
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {})

@@ -34,8 +34,21 @@ test('when a batch is delivered again, then it is not counted twice', async () =
   }))
   await aggregateClicks(app.pg, batch, partition, [])
   await aggregateClicks(app.pg, batch, partition, [])
-  await aggregateClicks(app.pg, [...batch, { ...batch[0]!, meta: { ...batch[0]!.meta, offset: '3' } }], partition, [])
+  const next = createEvent(Topics.urlClicked, { code, at: new Date().toISOString() }, { source: 'test' })
+  await aggregateClicks(app.pg, [...batch, { event: next, meta: { ...batch[0]!.meta, offset: '3' } }], partition, [])
   assert.equal((await app.inject({ url: `/api/v1/urls/${code}` })).json().clicks, 4)
+})
+
+test('when one click event is stored twice (a retried send), then it is counted once', async () => {
+  const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/retried' } })).json()
+  const partition = { topic: uniqueName('clicks'), partition: 0 }
+  const click = createEvent(Topics.urlClicked, { code, at: new Date().toISOString() }, { source: 'test' })
+  const other = createEvent(Topics.urlClicked, { code, at: new Date().toISOString() }, { source: 'test' })
+  const at = (event: typeof click, offset: number): DecodedMessage => ({ event, meta: { topic: partition.topic, partition: 0, offset: String(offset), key: code, headers: {} } })
+  // The copy may follow in the same batch or in a later one; an id in upper case is the same id.
+  await aggregateClicks(app.pg, [at(click, 0), at(click, 1), at(other, 2)], partition, [])
+  await aggregateClicks(app.pg, [at({ ...click, id: click.id.toUpperCase() }, 3)], partition, [])
+  assert.equal((await app.inject({ url: `/api/v1/urls/${code}` })).json().clicks, 2)
 })
 
 test('when an owner\'s link crosses a milestone, then url.milestone is published once per milestone', async () => {

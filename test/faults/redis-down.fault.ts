@@ -1,0 +1,58 @@
+// Fault: Redis dies (SIGKILL) while redirects, posts and timeline reads flow, and comes back
+// empty (it keeps nothing on disk). Guarantees: redirects are served from Postgres and never
+// fail; rate limiting fails open (counted) instead of refusing; posting never notices; a read
+// that needs Redis gets a 503 problem at worst, never another 5xx; after recovery the home
+// timelines are rebuilt from Postgres with every post exactly once, and every @mention has
+// notified once.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
+import { createApi, outcomeOf } from './api.ts'
+import { sharedFaultStack } from './fault-stack.ts'
+import { countTally, expectExactlyOnce, phaseClock } from './ledger.ts'
+import { countOf, startLoad } from './load.ts'
+import { mentionsNotified, postingLoad, postsReachedTimelines, seedFeed, seedLinks } from './scenarios.ts'
+
+const stack = await sharedFaultStack()
+
+test('when Redis dies under load and comes back empty, then redirects and posts go on, limits fail open, and timelines are rebuilt with every post once', async (t) => {
+  await stack.ready()
+  const phase = phaseClock(t)
+  const api = createApi(stack.gatewayUrl)
+  const feed = await seedFeed(api, { followers: 4 })
+  const links = await seedLinks(api, 20)
+  const failOpenBefore = await stack.counter('gateway', 'gateway_ratelimit_fail_open')
+  const rebuildsBefore = await stack.counter('timeline', 'timeline_rebuilds')
+
+  const posting = postingLoad(api, feed, { workers: 2, pauseMs: 50 })
+  const redirects = startLoad({ workers: 2, pauseMs: 20, step: (w, i) => outcomeOf(() => api.redirect(links.codes[(w * 7 + i) % links.codes.length]!)) })
+  const reads = startLoad({ workers: 1, pauseMs: 100, step: (_w, i) => outcomeOf(() => api.request('GET', '/api/v1/timeline', { token: feed.followers[i % feed.followers.length]!.token })) })
+  phase('seeded; load running')
+  await delay(2_000)
+  await stack.redis.kill()
+  phase('redis killed')
+  await delay(6_000)
+  await stack.redis.start()
+  phase('redis back, empty')
+  await delay(3_000)
+  const posted = await posting.stop()
+  const redirected = await redirects.stop()
+  const read = await reads.stop()
+  phase('load stopped')
+
+  expectExactlyOnce(t, 'redirects answered 302', countTally(redirected.sent, countOf(redirected, 302)), JSON.stringify(redirected.byStatus))
+  expectExactlyOnce(t, 'posts accepted at the first try', countTally(posted.attempts, posted.firstTry), JSON.stringify(posted.byStatus))
+  // A read may be refused while Redis is gone, but only as a 503 the client can retry.
+  expectExactlyOnce(t, 'timeline reads answered 200 or 503', countTally(read.sent, countOf(read, 200, 503)), JSON.stringify(read.byStatus))
+  const failOpen = await stack.counter('gateway', 'gateway_ratelimit_fail_open') - failOpenBefore
+  t.diagnostic(`rate-limit decisions taken locally while Redis was gone: ${failOpen}`)
+  assert.ok(failOpen > 0, 'the limiter failed open during the outage')
+
+  const reached = await postsReachedTimelines(stack, api, feed, posted.accepted, { readFirst: true })
+  expectExactlyOnce(t, 'posts in followers\' home timelines', reached.api)
+  expectExactlyOnce(t, 'posts on followers\' rebuilt Redis timelines', reached.redis)
+  assert.ok(await stack.counter('timeline', 'timeline_rebuilds') - rebuildsBefore >= feed.followers.length, 'each follower\'s timeline was rebuilt')
+  expectExactlyOnce(t, '@mentions notified', await mentionsNotified(api, feed, posted.mentions))
+  phase('checked')
+  await stack.ready()
+})
