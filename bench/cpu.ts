@@ -29,6 +29,8 @@ const processEnv: Record<string, Record<string, string>> = { gateway: gatewayLim
 if (args.profile) processEnv[args.profile] = { ...processEnv[args.profile], NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(import.meta.dirname, 'results/profiles', args.profile)}` }
 const nodeArgs = args['node-arg'].length > 0 ? [...args['node-arg'], '--import', '@shortfeed/common/register-telemetry'] : undefined
 const stack = await startStack({ dataDir, anyPorts: true, env: extraEnv, processEnv, ...(nodeArgs ? { nodeArgs } : {}), log: () => {} })
+// Ctrl-C stops the stack too (with --hold, Ctrl-C is how the run ends).
+if (!args.hold) process.once('SIGINT', () => { void stack.stop().finally(() => process.exit(130)) })
 try {
   const proc = (name: string) => stack.processes.find((p) => p.name === name)!
   const api = createApi(proc('gateway').url)
