@@ -33,8 +33,8 @@ export const FanoutConfig = Type.Object({
   ...timelineParts,
   ...portConfig(8084),
   FANOUT_GROUP: Type.String({ minLength: 1, default: 'timeline-fanout' }),
-  /** Followers per Redis pipeline round trip. */
-  FANOUT_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000 }),
+  /** Followers per Postgres page and per Redis pipeline: one round trip each. */
+  FANOUT_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 100_000, default: 5_000 }),
   /** Posts copied into a new follower's timeline (Mastodon copies 200 too). */
   FOLLOW_BACKFILL_POSTS: Type.Integer({ minimum: 0, maximum: 800, default: 200 })
 })

@@ -32,9 +32,12 @@ export function createFanout (deps: FanoutDeps) {
       return { pushed: 0, skipped: true }
     }
     const page = (after: string) => deps.pool.query<{ follower_id: string }>(
-      // Keyset pagination over the followee index: constant cost per batch at any depth.
+      // Keyset pagination over the followee index: constant cost per batch at any depth. The
+      // bound is repeated on u.id because the planner does not carry it across the join: without
+      // it the users side of the merge join scans from the first id on every page, and 100 000
+      // followers took 1.8 s of Postgres instead of 0.1 s.
       `SELECT f.follower_id FROM follows f JOIN users u ON u.id = f.follower_id
-       WHERE f.followee_id = $1 AND f.follower_id > $2 AND u.last_active_at > now() - make_interval(days => $3)
+       WHERE f.followee_id = $1 AND f.follower_id > $2 AND u.id > $2 AND u.last_active_at > now() - make_interval(days => $3)
        ORDER BY f.follower_id LIMIT $4`,
       [post.authorId, after, deps.inactiveDays, deps.batchSize]).then((r) => r.rows.map((row) => row.follower_id))
     let pushed = 0
