@@ -28,6 +28,9 @@ export interface ProxyOptions {
   bodyLimit: number
 }
 
+/** A failed or slow upstream is usually a restart or a failover: seconds, not minutes. */
+const UPSTREAM_RETRY_AFTER_SECONDS = 2
+
 /** Request headers an upstream may see; everything else (cookies, Authorization, spoofed identity) stays at the edge. */
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'idempotency-key', 'user-agent', 'referer', 'last-event-id', 'if-none-match', 'if-modified-since']
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'])
@@ -104,9 +107,10 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
       } else if ((err as { code?: string }).code === 'EOPENBREAKER') {
         throw Object.assign(new UpstreamUnavailable(route.upstream), { retryAfterSeconds: options.breakerResetSeconds })
       } else if (err instanceof UpstreamFailure && err.timedOut) {
-        throw new UpstreamTimeout(route.upstream)
+        // The write may still land upstream: a retry is safe with the same Idempotency-Key.
+        throw Object.assign(new UpstreamTimeout(route.upstream), { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS })
       } else if (err instanceof UpstreamFailure) {
-        throw new UpstreamUnreachable(route.upstream)
+        throw Object.assign(new UpstreamUnreachable(route.upstream), { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS })
       } else {
         throw err
       }

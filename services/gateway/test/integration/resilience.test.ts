@@ -14,13 +14,14 @@ async function gatewayFor (shortener: string, env: Record<string, string> = {}) 
 }
 
 describe('resilience', () => {
-  test('when an upstream hangs, then the call times out with a 504 problem', async () => {
+  test('when an upstream hangs, then the call times out with a 504 problem that says when to retry', async () => {
     const hanging = await fakeUpstream(() => {})
     const gateway = await gatewayFor(hanging.url, { UPSTREAM_TIMEOUT_MS: '300', UPSTREAM_RETRIES: '0' })
     const started = Date.now()
     const res = await gateway.inject({ url: '/api/v1/urls/abc1234' })
     assert.equal(res.statusCode, 504)
     assert.equal(res.json().code, 'GATEWAY_UPSTREAM_TIMEOUT')
+    assert.equal(res.headers['retry-after'], '2')
     assert.ok(Date.now() - started < 2_000)
   })
 
@@ -75,6 +76,7 @@ describe('resilience', () => {
     const res = await onlyDown.inject({ url: '/api/v1/urls/abc1234' })
     assert.equal(res.statusCode, 502)
     assert.equal(res.json().code, 'GATEWAY_UPSTREAM_UNREACHABLE')
+    assert.equal(res.headers['retry-after'], '2')
   })
 
   test('when Redis is unreachable, then limits fail open to a local limiter, counted in a metric', async () => {
