@@ -19,7 +19,7 @@ export { createServer, isInternalAddress, runService, type ServerOptions, type S
 export { default as postgresPlugin, type PostgresPluginOptions } from './plugins/postgres.ts'
 export { default as redisPlugin, type RedisPluginOptions } from './plugins/redis.ts'
 export { default as kafkaPlugin, type KafkaPluginOptions } from './plugins/kafka.ts'
-export { shutdownTelemetry } from './telemetry.ts'
+export { shutdownTelemetry, type Telemetry } from './telemetry-state.ts'
 export * from './metrics.ts'
 export * from './idempotency.ts'
 export * from './outbox.ts'

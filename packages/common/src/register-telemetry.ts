@@ -3,22 +3,30 @@
 // can patch them; settings come from the standard OTEL_* variables: OTEL_EXPORTER_OTLP_ENDPOINT
 // turns tracing on, OTEL_SDK_DISABLED=true turns metrics off too.
 if (process.env['OTEL_SDK_DISABLED'] !== 'true') {
-  const { createInstrumentations, startTelemetry, shutdownTelemetry } = await import('./telemetry.ts')
-  const { installModuleHooks } = await import('./telemetry-hooks.ts')
   // Tracing only where traces go somewhere. Unsampled spans still cost ~40 % of a redirect's
   // CPU (context carried through every async hop, spans created and dropped; `node
-  // bench/cpu.ts --env OTEL_SDK_DISABLED=true` shows it), so without a collector the services run
-  // uninstrumented and correlate logs by request id alone. Metrics are served either way.
+  // bench/cpu.ts --env OTEL_SDK_DISABLED=true` shows it), and the tracing SDK ~40 MB of memory,
+  // so without a collector the services run uninstrumented, serve metrics alone, and correlate
+  // logs by request id.
   const tracing = process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined || process.env['OTEL_TRACES_SAMPLER'] !== undefined
-  const instrumentations = tracing ? createInstrumentations() : []
-  if (tracing) installModuleHooks(instrumentations)
-  startTelemetry({
-    serviceName: process.env['OTEL_SERVICE_NAME'] ?? process.env['SERVICE_NAME'] ?? 'shortfeed',
-    otlpEndpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'],
-    otlpProtocol: process.env['OTEL_EXPORTER_OTLP_PROTOCOL'],
-    exportDelayMs: process.env['OTEL_BSP_SCHEDULE_DELAY'] ? Number(process.env['OTEL_BSP_SCHEDULE_DELAY']) : undefined,
-    instrumentations
-  })
+  const serviceName = process.env['OTEL_SERVICE_NAME'] ?? process.env['SERVICE_NAME'] ?? 'shortfeed'
+  if (tracing) {
+    const { createInstrumentations, startTelemetry } = await import('./telemetry.ts')
+    const { installModuleHooks } = await import('./telemetry-hooks.ts')
+    const instrumentations = createInstrumentations()
+    installModuleHooks(instrumentations)
+    startTelemetry({
+      serviceName,
+      otlpEndpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'],
+      otlpProtocol: process.env['OTEL_EXPORTER_OTLP_PROTOCOL'],
+      exportDelayMs: process.env['OTEL_BSP_SCHEDULE_DELAY'] ? Number(process.env['OTEL_BSP_SCHEDULE_DELAY']) : undefined,
+      instrumentations
+    })
+  } else {
+    const { startMetrics } = await import('./metrics.ts')
+    startMetrics({ serviceName })
+  }
+  const { shutdownTelemetry } = await import('./telemetry-state.ts')
   // Graceful shutdown calls shutdownTelemetry last; this covers a process that simply ends.
   process.once('beforeExit', () => { void shutdownTelemetry() })
 }

@@ -1,5 +1,6 @@
-// OpenTelemetry bootstrap: only the instrumentations Shortfeed needs (full auto-instrumentation
-// costs most of a hot path's throughput), OTLP export only when an endpoint is configured.
+// OpenTelemetry bootstrap with tracing: only the instrumentations Shortfeed needs (full
+// auto-instrumentation costs most of a hot path's throughput), OTLP export only when an endpoint
+// is configured. Without tracing, services start metrics alone (startMetrics in metrics.ts).
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto'
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
@@ -14,6 +15,9 @@ import { NodeSDK } from '@opentelemetry/sdk-node'
 import type { Instrumentation } from '@opentelemetry/instrumentation'
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace'
 import { createPrometheusReader } from './metrics.ts'
+import { setActiveTelemetry, type Telemetry } from './telemetry-state.ts'
+
+export { shutdownTelemetry, type Telemetry } from './telemetry-state.ts'
 
 export interface TelemetryOptions {
   serviceName: string
@@ -29,10 +33,6 @@ export interface TelemetryOptions {
   instrumentations?: Instrumentation[]
 }
 
-export interface Telemetry {
-  shutdown: () => Promise<void>
-}
-
 export function createInstrumentations () {
   return [
     new HttpInstrumentation({
@@ -45,15 +45,6 @@ export function createInstrumentations () {
     new IORedisInstrumentation({ requireParentSpan: true }),
     new KafkaJsInstrumentation()
   ]
-}
-
-let active: Telemetry | undefined
-
-/** Flushes and stops the SDK started for this process, if any (called last in graceful shutdown). */
-export async function shutdownTelemetry (): Promise<void> {
-  const telemetry = active
-  active = undefined
-  await telemetry?.shutdown()
 }
 
 export function startTelemetry (options: TelemetryOptions): Telemetry {
@@ -77,6 +68,7 @@ export function startTelemetry (options: TelemetryOptions): Telemetry {
     ]
   })
   sdk.start()
-  active = { shutdown: () => sdk.shutdown() }
-  return active
+  const telemetry: Telemetry = { shutdown: () => sdk.shutdown() }
+  setActiveTelemetry(telemetry)
+  return telemetry
 }

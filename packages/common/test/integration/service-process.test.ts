@@ -12,8 +12,10 @@ const fixture = new URL('../fixtures/service.ts', import.meta.url).pathname
 
 interface Started { child: ChildProcessWithoutNullStreams, stdout: () => string, stderr: () => string, exit: Promise<number | null> }
 
-function startFixture (env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [fixture], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env } })
+const preload = new URL('../../src/register-telemetry.ts', import.meta.url).pathname
+
+function startFixture (env: Record<string, string>, nodeArgs: string[] = []): Started {
+  const child = spawn(process.execPath, [...nodeArgs, fixture], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env } })
   let out = ''
   let err = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
@@ -81,6 +83,30 @@ describe('a service process', () => {
     if (code !== 0) console.log(started.stdout().slice(-3000))
     assert.equal(code, 0)
     await assert.rejects(fetch(`${base}/health/live`))
+  })
+
+  test('started with the telemetry preload and no collector, then it serves metrics and does not trace', async () => {
+    const env = await goodEnv()
+    const started = startFixture({ ...env, OTEL_SERVICE_NAME: 'fixture' }, ['--import', preload])
+    await waitForOutput(started, /listening/)
+    const base = `http://127.0.0.1:${env['PORT']}`
+    const metrics = await fetch(`${base}/metrics`)
+    assert.equal(metrics.status, 200)
+    assert.match(await metrics.text(), /target_info\{[^}]*service_name="fixture"/)
+    assert.deepEqual(await (await fetch(`${base}/telemetry`)).json(), { tracing: false, metrics: true })
+    started.child.kill('SIGTERM')
+    assert.equal(await started.exit, 0)
+  })
+
+  test('started with the telemetry preload and a collector, then it traces', async () => {
+    const env = await goodEnv()
+    // Nothing listens there and nothing is sampled: the provider is registered all the same.
+    const collector = `http://127.0.0.1:${await freePort()}`
+    const started = startFixture({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: collector, OTEL_TRACES_SAMPLER: 'always_off' }, ['--import', preload])
+    await waitForOutput(started, /listening/)
+    assert.deepEqual(await (await fetch(`http://127.0.0.1:${env['PORT']}/telemetry`)).json(), { tracing: true, metrics: true })
+    started.child.kill('SIGTERM')
+    assert.equal(await started.exit, 0)
   })
 
   test('when Redis is unreachable, then it still starts and readiness names redis as down', async () => {
