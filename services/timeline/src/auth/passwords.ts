@@ -1,14 +1,25 @@
 // Password hashing with scrypt, a memory-hard KDF built into Node (no native addon to compile):
-// N=2^15, r=8 costs 32 MiB and tens of milliseconds per hash, which is the point.
+// N=2^15, r=8 costs 32 MiB and tens of milliseconds per hash, which is the point. Hashes run
+// two at a time, the rest queue: a burst of logins or sign-ups then costs at most 64 MiB and
+// two of libuv's four threads (which DNS lookups and file reads share), not 32 MiB per request.
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import pLimit from 'p-limit'
 
-const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
+const HASHES_AT_ONCE = 2
+const limit = pLimit(HASHES_AT_ONCE)
+
+const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) => limit(() =>
   new Promise<Buffer>((resolve, reject) => {
     scryptCallback(password, salt, keylen, options, (err, key) => { if (err) reject(err); else resolve(key) })
-  })
+  }))
 
 const PARAMS = { N: 2 ** 15, r: 8, p: 1 }
 const KEY_LENGTH = 32
+
+/** Hashes running and waiting (for tests and diagnostics). */
+export function passwordHashing (): { running: number, waiting: number } {
+  return { running: limit.activeCount, waiting: limit.pendingCount }
+}
 
 export async function hashPassword (password: string): Promise<string> {
   const salt = randomBytes(16)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
-import { hashPassword, verifyPassword } from '../../src/auth/passwords.ts'
+import { hashPassword, passwordHashing, verifyPassword } from '../../src/auth/passwords.ts'
 import { createSnowflake, EPOCH_MS, snowflakeTime } from '../../src/ids/snowflake.ts'
 import { checkPostText } from '../../src/text-policy.ts'
 import { mergeNewestFirst } from '../../src/timelines/home-timeline.ts'
@@ -60,5 +60,14 @@ describe('passwords', () => {
     assert.match(a, /^scrypt\$32768\$8\$1\$/)
     assert.equal(await verifyPassword('correct horse', a), true)
     assert.equal(await verifyPassword('correct horsf', a), false)
+  })
+
+  test('a burst of hashes runs two at a time (32 MiB each), the rest wait their turn', async () => {
+    const burst = Array.from({ length: 6 }, (_, i) => hashPassword(`password ${i}`))
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(passwordHashing(), { running: 2, waiting: 4 })
+    const hashes = await Promise.all(burst)
+    assert.deepEqual(passwordHashing(), { running: 0, waiting: 0 })
+    for (const [i, hash] of hashes.entries()) assert.equal(await verifyPassword(`password ${i}`, hash), true)
   })
 })
