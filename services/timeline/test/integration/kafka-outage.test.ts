@@ -12,7 +12,9 @@ import { buildStack, eventually, follow, post, register, timeline } from '../hel
 
 // A broker restart takes 20–50 s on a loaded 2-core machine (four test files run at once), and
 // the consumer group must then rejoin: more than the suite's default two minutes, at times.
-test('when Kafka is down while posting, then every post arrives once after it returns', { timeout: 300_000 }, async () => {
+test('when Kafka is down while posting, then every post arrives once after it returns', { timeout: 300_000 }, async (t) => {
+  const started = Date.now()
+  const phase = (what: string) => { t.diagnostic(`+${((Date.now() - started) / 1000).toFixed(1)} s ${what}`) }
   const dir = mkdtempSync(join(tmpdir(), 'timeline-kafka-outage-'))
   chmodSync(dir, 0o755)
   const ports = { port: await freePort(), controllerPort: await freePort() }
@@ -30,16 +32,20 @@ test('when Kafka is down while posting, then every post arrives once after it re
     await timeline(api, f.id)
   }
 
+  phase('seeded')
   await kafka.stop()
+  phase('kafka stopped')
   const posted: string[] = []
   for (let i = 0; i < 5; i++) posted.push((await post(api, author.id, `during outage ${i}`)).id)
   assert.ok((await api.pg.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n >= 5, 'events wait in the outbox')
 
   kafka = await startNativeKafka({ dir, ...ports })
+  phase('kafka back')
   for (const f of followers) {
     const members = await eventually(() => redis.zrange(`timeline:${f.id}`, '0', '-1'), (m) => posted.every((id) => m.includes(id)), 180_000)
     assert.equal(members.filter((m) => posted.includes(m)).length, 5, 'each post once')
     assert.deepEqual((await timeline(api, f.id)).items.map((p) => p.id), [...posted].reverse())
+    phase('a follower has every post')
   }
   await eventually(async () => (await api.pg.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n, (n) => n === 0)
 })
