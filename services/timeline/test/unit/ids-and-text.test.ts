@@ -57,12 +57,12 @@ describe('passwords', () => {
   test('a hash verifies its password and no other, and is salted', async () => {
     const [a, b] = await Promise.all([hashPassword('correct horse'), hashPassword('correct horse')])
     assert.notEqual(a, b)
-    assert.match(a, /^scrypt\$16384\$8\$5\$/)
+    assert.match(a, /^scrypt\$32768\$8\$3\$/)
     assert.equal(await verifyPassword('correct horse', a), true)
     assert.equal(await verifyPassword('correct horsf', a), false)
   })
 
-  test('a burst of hashes runs two at a time (16 MiB each), the rest wait their turn', async () => {
+  test('a burst of hashes runs two at a time (32 MiB each), the rest wait their turn', async () => {
     const burst = Array.from({ length: 6 }, (_, i) => hashPassword(`password ${i}`))
     await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(passwordHashing(), { running: 2, waiting: 4 })
