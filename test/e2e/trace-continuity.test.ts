@@ -58,7 +58,9 @@ test('a post created through the gateway is one trace from the edge to the fan-o
   const created = await fetch(`${gateway}/api/v1/posts`, { method: 'POST', headers: { ...json, authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ text: 'traced' }) })
   assert.equal(created.status, 201)
 
-  const root = () => spans.find((s) => s.service === 'gateway' && s.kind === 2 && s.name.startsWith('POST') && !s.parentSpanId && spans.some((c) => c.traceId === s.traceId && c.service === 'timeline-fanout'))
+  // Wait for the worker's consume span itself: its children (the worker's queries) end, and are
+  // exported, before it does, so any worker span in the trace is not yet the whole trace.
+  const root = () => spans.find((s) => s.service === 'gateway' && s.kind === 2 && s.name.startsWith('POST') && !s.parentSpanId && spans.some((c) => c.traceId === s.traceId && c.service === 'timeline-fanout' && /post\.created/.test(c.name)))
   for (const deadline = Date.now() + 30_000; !root() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 200))
   const edge = root()
   assert.ok(edge, `no gateway trace reaching the fan-out worker; traces seen: ${JSON.stringify([...new Set(spans.map((s) => `${s.service}:${s.name}`))])}`)
