@@ -83,7 +83,9 @@ export async function startAbuseStack (options: AbuseStackOptions = {}): Promise
 
   const [shortener, timeline] = await Promise.all([
     // The shortener's public base is this gateway: links back to it are loops.
-    start('shortener', 'shortener', 'src/server.ts', { DATABASE_URL: shortenerDb, PUBLIC_BASE_URL: gatewayUrl, CLICK_AGGREGATOR_GROUP: uniqueName('clicks') }),
+    // A permutation key of its own: another stack's link with the same id then has another
+    // code, so its clicks on the shared topic never count for this stack's links.
+    start('shortener', 'shortener', 'src/server.ts', { DATABASE_URL: shortenerDb, PUBLIC_BASE_URL: gatewayUrl, CLICK_AGGREGATOR_GROUP: uniqueName('clicks'), CODE_PERMUTATION_KEY: uniqueName('codes') }),
     start('timeline', 'timeline', 'src/server.ts', { DATABASE_URL: timelineDb, JWT_PRIVATE_KEY: signingKey.pem })
   ])
   const [fanout, notifier] = await Promise.all([

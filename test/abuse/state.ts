@@ -5,7 +5,8 @@
 //
 // Every stack of a test run shares one Kafka broker and its topics, so this stack's consumers
 // also see other stacks' events: rows and keys about users this stack does not have, and the
-// click aggregator's partition offsets, are not this stack's state and are left out too.
+// click aggregator's bookkeeping of that topic (partition offsets, the ids of the events it
+// counted, whoever's they were) are not this stack's state and are left out too.
 import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -17,8 +18,8 @@ export interface SystemState {
   redis: Record<string, string>
 }
 
-/** Positions in a topic every stack shares. */
-const SHARED_TOPIC_POSITIONS = new Set(['shortener.click_offsets'])
+/** Bookkeeping of a topic every stack shares. */
+const SHARED_TOPIC_POSITIONS = new Set(['shortener.click_offsets', 'shortener.counted_clicks'])
 /** Tables with rows per user: only this stack's users' rows count ($1, their ids). */
 const PER_USER: Record<string, string> = {
   'notifier.notifications': 'recipient_id = ANY($1::text[])',
