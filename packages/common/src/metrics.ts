@@ -25,7 +25,7 @@ export function serviceMeter (service: string): Meter {
 
 /**
  * Metrics without tracing: a meter provider with the Prometheus reader and nothing else. The
- * full SDK (NodeSDK, its exporters and protobuf) adds about 40 MB to every process for tracing
+ * full SDK (NodeSDK, its exporters and protobuf) adds 10–20 MB to every process for tracing
  * that has nowhere to go when no collector is configured.
  */
 export function startMetrics (options: { serviceName: string }): Telemetry {

@@ -5,7 +5,7 @@
 if (process.env['OTEL_SDK_DISABLED'] !== 'true') {
   // Tracing only where traces go somewhere. Unsampled spans still cost ~40 % of a redirect's
   // CPU (context carried through every async hop, spans created and dropped; `node
-  // bench/cpu.ts --env OTEL_SDK_DISABLED=true` shows it), and the tracing SDK ~40 MB of memory,
+  // bench/cpu.ts --env OTEL_SDK_DISABLED=true` shows it), and the tracing SDK 10–20 MB of memory,
   // so without a collector the services run uninstrumented, serve metrics alone, and correlate
   // logs by request id.
   const tracing = process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined || process.env['OTEL_TRACES_SAMPLER'] !== undefined
