@@ -2,6 +2,7 @@
 // the social graph and posts, the routes, and the outbox relay that takes post.created,
 // user.followed and user.unfollowed to Kafka.
 import { createServer, identityPlugin, kafkaPlugin, postgresPlugin, redisPlugin, secretNames, startOutboxRelay } from '@shortfeed/common'
+import { createPasswordHasher } from './auth/passwords.ts'
 import { createTokenIssuer } from './auth/tokens.ts'
 import { TimelineConfig } from './config.ts'
 import { FANOUT_TOPICS } from './fanout/consumer.ts'
@@ -41,8 +42,9 @@ export async function buildApp (config: TimelineConfig) {
   const store = createTimelineStore(app.redis, config.TIMELINE_MAX_ENTRIES)
   const home = createHomeTimeline({ graph: app.graph, posts: app.posts, store, maxEntries: config.TIMELINE_MAX_ENTRIES, inactiveDays: config.FANOUT_INACTIVE_DAYS })
 
-  await app.register(userRoutes)
-  await app.register(authRoutes, { tokens: await createTokenIssuer(config.JWT_PRIVATE_KEY, config.ACCESS_TOKEN_TTL_SECONDS) })
+  const passwords = createPasswordHasher({ concurrency: config.PASSWORD_HASH_CONCURRENCY, maxWaitMs: config.PASSWORD_HASH_MAX_WAIT_MS })
+  await app.register(userRoutes, { passwords })
+  await app.register(authRoutes, { passwords, tokens: await createTokenIssuer(config.JWT_PRIVATE_KEY, config.ACCESS_TOKEN_TTL_SECONDS) })
   await app.register(followingRoutes)
   await app.register(postRoutes)
   await app.register(timelineRoutes, { home })

@@ -25,7 +25,11 @@ export const TimelineConfig = Type.Object({
   ...identityConfig,
   /** PKCS#8 PEM of the Ed25519 key that signs access tokens (`\n` escapes allowed). */
   JWT_PRIVATE_KEY: secret(DEV_JWT_KEY, { minLength: 64 }),
-  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 })
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
+  /** Password hashes computed at once (scrypt, 32 MiB and one libuv thread each). */
+  PASSWORD_HASH_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+  /** A sign-in whose hash cannot start within this is refused with 503 (keep it under the gateway's UPSTREAM_TIMEOUT_MS). */
+  PASSWORD_HASH_MAX_WAIT_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 3_000 })
 })
 export type TimelineConfig = Static<typeof TimelineConfig>
 

@@ -2,21 +2,23 @@
 import createError from '@fastify/error'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { burnPasswordCheck, verifyPassword } from '../auth/passwords.ts'
+import { untilClientLeaves, type PasswordHasher } from '../auth/passwords.ts'
 import type { TokenIssuer } from '../auth/tokens.ts'
 import { ProblemResponse, TokenBody, TokenResponse } from '../schemas/timeline.ts'
 
 export const InvalidCredentials = createError('TIMELINE_INVALID_CREDENTIALS', 'The handle or the password is wrong', 401)
 
-export default async function authRoutes (fastify: FastifyInstance, options: { tokens: TokenIssuer }) {
+export default async function authRoutes (fastify: FastifyInstance, options: { passwords: PasswordHasher, tokens: TokenIssuer }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.post('/api/v1/auth/token', {
-    schema: { tags: ['auth'], summary: 'Exchange a handle and password for an access token', body: TokenBody, response: { 200: TokenResponse, 400: ProblemResponse, 401: ProblemResponse } }
+    schema: { tags: ['auth'], summary: 'Exchange a handle and password for an access token', body: TokenBody, response: { 200: TokenResponse, 400: ProblemResponse, 401: ProblemResponse, 503: ProblemResponse } }
   }, async (request, reply) => {
+    const { passwords } = options
     const found = await app.graph.findCredentials(request.body.handle)
+    const signal = untilClientLeaves(reply.raw)
     // Same work whether or not the handle exists: timing must not tell which handles do.
-    const valid = found ? await verifyPassword(request.body.password, found.passwordHash) : await burnPasswordCheck(request.body.password)
+    const valid = found ? await passwords.verify(request.body.password, found.passwordHash, signal) : await passwords.burn(request.body.password, signal)
     if (!found || !valid) throw new InvalidCredentials()
     // RFC 6749 §5.1: a response carrying a token must not be stored by any cache.
     return reply.header('cache-control', 'no-store').send(await options.tokens.issue(found.user))

@@ -2,26 +2,28 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, idempotencyKeyOf, PageQuery, pageOf, withIdempotency } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
-import { hashPassword } from '../auth/passwords.ts'
+import { untilClientLeaves, type PasswordHasher } from '../auth/passwords.ts'
 import { HandleNotFound, UserNotFound, type User } from '../plugins/social-graph.ts'
 import { HandleParams, PostResponse, ProblemResponse, RegisterBody, UserParams, UserResponse } from '../schemas/timeline.ts'
 import { checkDisplayName } from '../text-policy.ts'
 
 export const userView = (user: User) => ({ ...user, createdAt: user.createdAt.toISOString() })
 
-export default async function userRoutes (fastify: FastifyInstance) {
+export default async function userRoutes (fastify: FastifyInstance, options: { passwords: PasswordHasher }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const problems = { 400: ProblemResponse, 404: ProblemResponse, 409: ProblemResponse, 422: ProblemResponse }
 
   app.post('/api/v1/users', {
-    schema: { tags: ['users'], summary: 'Register', body: RegisterBody, response: { 201: UserResponse, ...problems } }
+    schema: { tags: ['users'], summary: 'Register', body: RegisterBody, response: { 201: UserResponse, ...problems, 503: ProblemResponse } }
   }, async (request, reply) => {
     const displayName = checkDisplayName(request.body.displayName)
     const key = idempotencyKeyOf(request.headers)
     // The fingerprint leaves the password out: an unsalted hash of it must never be stored.
     const fingerprint = { handle: request.body.handle, displayName }
+    // Hashed before the transaction: a queued hash must not hold a pooled connection.
+    const passwordHash = await options.passwords.hash(request.body.password, untilClientLeaves(reply.raw))
     const result = await withIdempotency(app.pg, { scope: `register:${request.ip}`, key, body: fingerprint }, async (client) => {
-      const user = await app.graph.createUser(client, { handle: request.body.handle, passwordHash: await hashPassword(request.body.password), displayName })
+      const user = await app.graph.createUser(client, { handle: request.body.handle, passwordHash, displayName })
       return { status: 201, body: userView(user) }
     })
     return reply.code(result.status).header('location', `/api/v1/users/${result.body.id}`).send(result.body)

@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createLocalJWKSet, jwtVerify } from 'jose'
-import { asUser, buildStack, follow, post, register, uniqueName } from '../helper.ts'
+import { loadConfig } from '@shortfeed/common'
+import { TimelineConfig } from '../../src/config.ts'
+import { asUser, buildApp, buildStack, follow, post, register, uniqueName } from '../helper.ts'
 
-const { api } = await buildStack({}, { fanout: false })
+const { api, env } = await buildStack({}, { fanout: false })
 
 describe('registration and tokens', () => {
   test('when a user registers, then 201 with a profile and no password anywhere', async () => {
@@ -69,6 +71,30 @@ describe('registration and tokens', () => {
     assert.equal(wrong.statusCode, 401)
     assert.equal(unknown.statusCode, 401)
     assert.equal(wrong.json().detail, unknown.json().detail)
+  })
+
+  test('when sign-ins outrun password hashing, then the excess is a 503 with Retry-After and nothing is stored', async (t) => {
+    // A second instance on the same database that hashes one at a time and lets nobody wait.
+    const busy = await buildApp(loadConfig('timeline', TimelineConfig, { ...env, PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_MAX_WAIT_MS: '1' }))
+    t.after(() => busy.close())
+    const handles = Array.from({ length: 3 }, (_, i) => uniqueName(`rush${i}`).slice(0, 30))
+    const answers = await Promise.all(handles.map((handle) =>
+      busy.inject({ method: 'POST', url: '/api/v1/users', payload: { handle, password: 'correct horse battery' } })))
+    assert.deepEqual(answers.map((a) => a.statusCode).sort(), [201, 503, 503])
+    for (const [i, answer] of answers.entries()) {
+      const exists = (await api.inject({ url: `/api/v1/users/by-handle/${handles[i]}` })).statusCode
+      if (answer.statusCode === 201) { assert.equal(exists, 200); continue }
+      assert.equal(answer.headers['content-type'], 'application/problem+json; charset=utf-8')
+      assert.equal(answer.headers['retry-after'], '1')
+      assert.equal(answer.json().code, 'TIMELINE_PASSWORD_HASHING_BUSY')
+      assert.equal(exists, 404, 'a refused registration stored nothing')
+    }
+    // The queue drains: one at a time, everyone gets in.
+    const refused = handles.filter((_, i) => answers[i]!.statusCode === 503)
+    for (const handle of refused) {
+      assert.equal((await busy.inject({ method: 'POST', url: '/api/v1/users', payload: { handle, password: 'correct horse battery' } })).statusCode, 201)
+      assert.equal((await busy.inject({ method: 'POST', url: '/api/v1/auth/token', payload: { handle, password: 'correct horse battery' } })).statusCode, 200)
+    }
   })
 
   test('when the handle cannot be one (a NUL, a quote, too long), then 400 before any lookup', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
-import { hashPassword, passwordHashing, verifyPassword } from '../../src/auth/passwords.ts'
+import { createPasswordHasher } from '../../src/auth/passwords.ts'
 import { createSnowflake, EPOCH_MS, snowflakeTime } from '../../src/ids/snowflake.ts'
 import { checkPostText } from '../../src/text-policy.ts'
 import { mergeNewestFirst } from '../../src/timelines/home-timeline.ts'
@@ -54,20 +54,52 @@ describe('merging timelines', () => {
 })
 
 describe('passwords', () => {
+  const turnTaken = () => new Promise((resolve) => setImmediate(resolve))
+
   test('a hash verifies its password and no other, and is salted', async () => {
-    const [a, b] = await Promise.all([hashPassword('correct horse'), hashPassword('correct horse')])
+    const passwords = createPasswordHasher()
+    const [a, b] = await Promise.all([passwords.hash('correct horse'), passwords.hash('correct horse')])
     assert.notEqual(a, b)
     assert.match(a, /^scrypt\$32768\$8\$3\$/)
-    assert.equal(await verifyPassword('correct horse', a), true)
-    assert.equal(await verifyPassword('correct horsf', a), false)
+    assert.equal(await passwords.verify('correct horse', a), true)
+    assert.equal(await passwords.verify('correct horsf', a), false)
+    assert.equal(await passwords.burn('correct horse'), false)
   })
 
   test('a burst of hashes runs two at a time (32 MiB each), the rest wait their turn', async () => {
-    const burst = Array.from({ length: 6 }, (_, i) => hashPassword(`password ${i}`))
-    await new Promise((resolve) => setImmediate(resolve))
-    assert.deepEqual(passwordHashing(), { running: 2, waiting: 4 })
-    const hashes = await Promise.all(burst)
-    assert.deepEqual(passwordHashing(), { running: 0, waiting: 0 })
-    for (const [i, hash] of hashes.entries()) assert.equal(await verifyPassword(`password ${i}`, hash), true)
+    const passwords = createPasswordHasher()
+    const burst = Array.from({ length: 3 }, (_, i) => passwords.hash(`password ${i}`))
+    await turnTaken()
+    assert.deepEqual(passwords.load(), { running: 2, waiting: 1 })
+    assert.equal(new Set(await Promise.all(burst)).size, 3)
+    assert.deepEqual(passwords.load(), { running: 0, waiting: 0 })
+  })
+
+  test('a hash that cannot start within the wait is refused at once as busy (503), and never runs', async () => {
+    const passwords = createPasswordHasher({ concurrency: 1, maxWaitMs: 20 })
+    const first = passwords.hash('the first')
+    await assert.rejects(passwords.hash('the second'), (err: { statusCode: number, code: string, retryAfterSeconds: number }) => {
+      assert.deepEqual([err.statusCode, err.code, err.retryAfterSeconds], [503, 'TIMELINE_PASSWORD_HASHING_BUSY', 1])
+      return true
+    })
+    assert.deepEqual(passwords.load(), { running: 1, waiting: 1 }, 'refused while the first still ran, not at its turn')
+    await first
+    await turnTaken()
+    assert.deepEqual(passwords.load(), { running: 0, waiting: 0 }, 'its turn passed without computing it')
+  })
+
+  test('a hash whose client left is dropped from the queue unrun', async () => {
+    const passwords = createPasswordHasher({ concurrency: 1 })
+    const stored = 'scrypt$32768$8$3$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U'
+    const first = passwords.verify('the first', stored)
+    const client = new AbortController()
+    const second = passwords.verify('the second', stored, client.signal)
+    await turnTaken()
+    assert.deepEqual(passwords.load(), { running: 1, waiting: 1 })
+    client.abort(new Error('the client left'))
+    await assert.rejects(second, /the client left/)
+    assert.equal(await first, false)
+    await turnTaken()
+    assert.deepEqual(passwords.load(), { running: 0, waiting: 0 })
   })
 })
