@@ -11,6 +11,15 @@ export const INTERNAL_AUTH_SECRET = 'abuse-internal-auth-secret-0123456789'
 /** Limits the limiter still checks on every request but never reaches: abuse tests must reach the services. */
 export const UNREACHABLE_LIMITS = { RATE_LIMIT_REDIRECT: '1000000/1', RATE_LIMIT_READ: '1000000/1', RATE_LIMIT_WRITE: '1000000/1', RATE_LIMIT_LOGIN: '1000000/1' }
 
+/**
+ * Time budgets these tests do not check (resilience.test.ts and the fault matrix do): four test
+ * files share two cores with every stack, and a sign-in queued behind scrypt hashes must get its
+ * late 401, not the gateway's 504 or the timeline's busy 503. Both stay under raw-http.ts' 15 s,
+ * so a late answer is still read.
+ */
+const PATIENT_GATEWAY = { UPSTREAM_TIMEOUT_MS: '12000' }
+const PATIENT_TIMELINE = { PASSWORD_HASH_MAX_WAIT_MS: '10000' }
+
 export type ServiceName = 'shortener' | 'timeline' | 'timeline-fanout' | 'notifier' | 'gateway'
 export type DatabaseName = 'shortener' | 'timeline' | 'notifier'
 
@@ -52,6 +61,7 @@ export async function startGateway (stack: AbuseStack, env: Record<string, strin
       UPSTREAM_TIMELINE: stack.urls.timeline,
       UPSTREAM_NOTIFIER: stack.urls.notifier,
       ...UNREACHABLE_LIMITS,
+      ...PATIENT_GATEWAY,
       ...env
     },
     ...(onOutput ? { onOutput } : {})
@@ -86,7 +96,7 @@ export async function startAbuseStack (options: AbuseStackOptions = {}): Promise
     // A permutation key of its own: another stack's link with the same id then has another
     // code, so its clicks on the shared topic never count for this stack's links.
     start('shortener', 'shortener', 'src/server.ts', { DATABASE_URL: shortenerDb, PUBLIC_BASE_URL: gatewayUrl, CLICK_AGGREGATOR_GROUP: uniqueName('clicks'), CODE_PERMUTATION_KEY: uniqueName('codes') }),
-    start('timeline', 'timeline', 'src/server.ts', { DATABASE_URL: timelineDb, JWT_PRIVATE_KEY: signingKey.pem })
+    start('timeline', 'timeline', 'src/server.ts', { DATABASE_URL: timelineDb, JWT_PRIVATE_KEY: signingKey.pem, ...PATIENT_TIMELINE })
   ])
   const [fanout, notifier] = await Promise.all([
     start('timeline-fanout', 'timeline', 'src/fanout-server.ts', { DATABASE_URL: timelineDb, FANOUT_GROUP: uniqueName('fanout'), MIGRATE_ON_START: 'false' }),
@@ -96,7 +106,8 @@ export async function startAbuseStack (options: AbuseStackOptions = {}): Promise
     UPSTREAM_SHORTENER: shortener,
     UPSTREAM_TIMELINE: timeline,
     UPSTREAM_NOTIFIER: notifier,
-    ...UNREACHABLE_LIMITS
+    ...UNREACHABLE_LIMITS,
+    ...PATIENT_GATEWAY
   }, gatewayPort)
 
   const { keys: [jwk] } = await (await fetch(`${timeline}/.well-known/jwks.json`)).json() as { keys: Array<Record<string, unknown>> }
