@@ -67,6 +67,21 @@ describe('resilience', () => {
     assert.match((await gateway.inject({ url: '/metrics' })).body, /gateway_breaker_state\{[^}]*upstream="shortener"[^}]*\} 0/)
   })
 
+  test('when an upstream sheds load with 503s, then each reaches the client with its Retry-After and the breaker stays closed', async () => {
+    // What the timeline does when sign-ins outrun its password hashing: a deliberate 503 is
+    // the upstream protecting itself, not failing, so its other routes must stay reachable.
+    const shedding = await fakeUpstream((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' }).end('{"status":503,"code":"BUSY"}')
+    })
+    const gateway = await gatewayFor(shedding.url, { UPSTREAM_RETRIES: '0', BREAKER_VOLUME_THRESHOLD: '4', BREAKER_ERROR_PERCENT: '50' })
+    for (let i = 0; i < 8; i++) {
+      const res = await gateway.inject({ method: 'POST', url: '/api/v1/urls', headers: { 'content-type': 'application/json' }, payload: '{"url":"https://example.com"}' })
+      assert.deepEqual([res.statusCode, res.headers['retry-after'], res.json().code], [503, '1', 'BUSY'])
+    }
+    assert.equal(shedding.state.calls, 8, 'every request reached the upstream')
+    assert.match((await gateway.inject({ url: '/metrics' })).body, /gateway_breaker_state\{[^}]*upstream="shortener"[^}]*\} 0/)
+  })
+
   test('when an upstream is down, then 502 — and requests go round-robin to the instances that are up', async () => {
     const up = await fakeUpstream((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(ok) })
     const down = `http://127.0.0.1:${await freePort()}`
