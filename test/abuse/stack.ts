@@ -14,10 +14,11 @@ export const UNREACHABLE_LIMITS = { RATE_LIMIT_REDIRECT: '1000000/1', RATE_LIMIT
 /**
  * Time budgets these tests do not check (resilience.test.ts and the fault matrix do): four test
  * files share two cores with every stack, and a sign-in queued behind scrypt hashes must get its
- * late 401, not the gateway's 504 or the timeline's busy 503. Both stay under raw-http.ts' 15 s,
- * so a late answer is still read.
+ * late 401, not the gateway's 504 or the timeline's busy 503; a rate-limit check must wait for
+ * Redis rather than fail open to the local limiter, which would let a request past a budget the
+ * test counts. All stay under raw-http.ts' 15 s, so a late answer is still read.
  */
-const PATIENT_GATEWAY = { UPSTREAM_TIMEOUT_MS: '12000' }
+const PATIENT_GATEWAY = { UPSTREAM_TIMEOUT_MS: '12000', REDIS_COMMAND_TIMEOUT_MS: '5000' }
 const PATIENT_TIMELINE = { PASSWORD_HASH_MAX_WAIT_MS: '10000' }
 
 export type ServiceName = 'shortener' | 'timeline' | 'timeline-fanout' | 'notifier' | 'gateway'
