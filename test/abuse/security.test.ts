@@ -90,8 +90,10 @@ describe('API1:2023 broken object-level authorization', () => {
     })()
     const carol = await signUp(f.gateway, 'carol')
     assert.equal((await call(f.gateway, 'PUT', `/api/v1/me/following/${f.alice.id}`, { token: carol.token })).status, 204)
-    // Alice's own stream gets it: the control that the event did travel.
-    await eventually(async () => aliceReceived, (text) => text.includes(carol.handle))
+    // Alice's own stream gets it: the control that the event did travel. Every test file's
+    // events share the topics and this notifier consumes them all, so on a loaded machine
+    // the follow can queue behind thousands of others.
+    await eventually(async () => aliceReceived, (text) => text.includes(carol.handle), 60_000)
     await new Promise((resolve) => setTimeout(resolve, 300))
     controller.abort()
     await Promise.all([reading, aliceReading])
