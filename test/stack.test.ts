@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -63,6 +63,11 @@ test('when the stack is started and then interrupted, then everything answers an
   for (const [, url] of output.matchAll(/\[stack\] \S+\s+(http:\/\/127\.0\.0\.1:\d+)/g)) {
     assert.equal((await fetch(`${url}/health/ready`)).status, 200, `${url} not ready`)
   }
+
+  // They run the JavaScript tsc emitted, as production does, not the TypeScript sources.
+  const servicePids = [...output.matchAll(/\[stack\] \S+\s+http:\/\/\S+\s+\(pid (\d+)/g)].map((m) => m[1])
+  assert.ok(servicePids.length >= 5, output)
+  for (const pid of servicePids) assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /--conditions=shortfeed-dist\0.*\0dist\/src\/[\w-]+\.js\0$/)
 
   const pids = [...(output.match(/pids (.*)/)?.[1] ?? '').matchAll(/=(\d+)/g)].map((m) => Number(m[1]))
   assert.ok(pids.length >= 3, output)

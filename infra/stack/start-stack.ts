@@ -2,8 +2,11 @@
 // uses the URLs given), creates each service's database, runs its migrations, starts every
 // process that services/*/package.json declares under "shortfeed" and waits until each is
 // ready. `pnpm stack` (infra/stack.ts) and `pnpm bench` are its two callers.
+import { execFile } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
+import { promisify } from 'node:util'
 import {
   ensureDatabase, freePort, startNativeKafka, startNativePostgres, startNativeRedis, spawnServer,
   waitUntilReady, type ServerProcess
@@ -82,6 +85,29 @@ const root = resolve(import.meta.dirname, '../..')
  */
 export const SERVICE_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128']
 
+/**
+ * Services run as production runs them: the JavaScript `tsc -b` emits into each package's
+ * dist/, not the TypeScript sources, whose type stripping loads a WebAssembly transpiler of
+ * ~17 MB into every process. The condition points `@shortfeed/common` at its dist/ too.
+ */
+export const COMPILED_CONDITION = '--conditions=shortfeed-dist'
+
+/** `src/server.ts` → `dist/src/server.js`, where `tsc -b` emits it. */
+export function compiledEntry (entry: string): string {
+  return join('dist', entry.replace(/\.ts$/, '.js'))
+}
+
+/** Brings every package's dist/ up to date (incremental: seconds when nothing changed). */
+export async function buildServices (): Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  try {
+    await promisify(execFile)(process.execPath, [tsc, '-b'], { cwd: root, maxBuffer: 16 * 1024 * 1024 })
+  } catch (err) {
+    const { stdout } = err as { stdout?: string }
+    throw new Error(`tsc -b failed; the services were not started:\n${stdout ?? (err as Error).message}`)
+  }
+}
+
 export function discoverServices (): Service[] {
   const servicesDir = join(root, 'services')
   if (!existsSync(servicesDir)) return []
@@ -145,6 +171,9 @@ export async function startStack (options: StackOptions): Promise<Stack> {
       log('no services declared under services/*/package.json yet: infrastructure only')
       return []
     }
+    const built = Date.now()
+    await buildServices()
+    log(`built (tsc -b) in ${((Date.now() - built) / 1000).toFixed(1)} s`)
     const ports = new Map<string, number>()
     for (const { manifest } of all) ports.set(manifest.name, options.ports?.[manifest.name] ?? (options.anyPorts ? await freePort() : manifest.port))
 
@@ -185,7 +214,7 @@ export async function startStack (options: StackOptions): Promise<Stack> {
       const nodeArgs = options.nodeArgs ?? [...SERVICE_HEAP_FLAGS, '--import', '@shortfeed/common/register-telemetry']
       const url = `http://127.0.0.1:${ports.get(manifest.name)}`
       const launch = async () => {
-        const child = spawnServer(manifest.name, process.execPath, [...nodeArgs, manifest.entry], {
+        const child = spawnServer(manifest.name, process.execPath, [COMPILED_CONDITION, ...nodeArgs, compiledEntry(manifest.entry)], {
           cwd: service.dir, env, logFile: join(logsDir, `${manifest.name}.log`)
         })
         try {

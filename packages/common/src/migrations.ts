@@ -1,5 +1,8 @@
 // Schema migrations with node-pg-migrate: plain SQL files in each service's migrations/ folder,
 // applied under an advisory lock so that several instances starting at once migrate once.
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { pino, type Logger } from 'pino'
 import { Type } from 'typebox'
 import { loadConfig, postgresConfig } from './config.ts'
@@ -12,6 +15,21 @@ export interface MigrateOptions {
   direction?: 'up' | 'down'
   /** How many to apply (default all up, one down). */
   count?: number
+}
+
+/**
+ * The `migrations/` folder of the package a module belongs to (pass its `import.meta.url`):
+ * found from the nearest package.json up, so it is the same folder whether the module runs
+ * from `src/` or compiled in `dist/src/`.
+ */
+export function migrationsDirOf (moduleUrl: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl))
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(moduleUrl)}`)
+    dir = parent
+  }
+  return join(dir, 'migrations')
 }
 
 export async function migrateDatabase (options: MigrateOptions): Promise<string[]> {

@@ -1,9 +1,7 @@
 // The shortener as a Fastify app: buildApp(config) registers, in order, the infrastructure
 // (Postgres, Redis, Kafka), the links repository and its cache, the click publisher, the
 // routes, and the background workers (click aggregator, outbox relay for milestones).
-import {
-  createServer, identityPlugin, kafkaPlugin, postgresPlugin, redisPlugin, secretNames, startOutboxRelay, Topics
-} from '@shortfeed/common'
+import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay, Topics } from '@shortfeed/common'
 import { startClickAggregator } from './consumers/click-aggregator.ts'
 import { ShortenerConfig } from './config.ts'
 import clickPublisher from './plugins/click-publisher.ts'
@@ -13,7 +11,7 @@ import redirectRoute from './routes/redirect.ts'
 import urlRoutes from './routes/urls.ts'
 import { selfHostsOf } from './url-policy.ts'
 
-export const MIGRATIONS_DIR = new URL('../migrations', import.meta.url).pathname
+export const MIGRATIONS_DIR = migrationsDirOf(import.meta.url)
 /** Elects one milestone relay per shortener database. */
 const OUTBOX_LOCK_KEY = 0x5f0_0001
 

@@ -1,7 +1,7 @@
 // The timeline API as a Fastify app: buildApp(config) registers, in order, the infrastructure,
 // the social graph and posts, the routes, and the outbox relay that takes post.created,
 // user.followed and user.unfollowed to Kafka.
-import { createServer, identityPlugin, kafkaPlugin, postgresPlugin, redisPlugin, secretNames, startOutboxRelay } from '@shortfeed/common'
+import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay } from '@shortfeed/common'
 import { createPasswordHasher } from './auth/passwords.ts'
 import { createTokenIssuer } from './auth/tokens.ts'
 import { TimelineConfig } from './config.ts'
@@ -19,7 +19,7 @@ import userRoutes from './routes/users.ts'
 import { createHomeTimeline } from './timelines/home-timeline.ts'
 import { createTimelineStore } from './timelines/timeline-store.ts'
 
-export const MIGRATIONS_DIR = new URL('../migrations', import.meta.url).pathname
+export const MIGRATIONS_DIR = migrationsDirOf(import.meta.url)
 /** Elects one outbox relay per timeline database. */
 const OUTBOX_LOCK_KEY = 0x71e_0001
 
