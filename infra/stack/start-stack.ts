@@ -80,7 +80,7 @@ const root = resolve(import.meta.dirname, '../..')
  * V8 sizes its heap from the machine's memory, so on a 24 GB host a service lets garbage pile
  * up to 300–450 MB under load before a full collection although it holds ~45 MB live. Capping
  * the old generation, and the young one at 2 MB per semi-space (8 MB cost ~12 MB more RSS and
- * no measurable CPU), keeps a service at 130–175 MB at peak (docs/performance.md). The services'
+ * no measurable CPU), keeps a service at 105–170 MB at peak (docs/performance.md). The services'
  * `start` scripts use the same flags.
  */
 export const SERVICE_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-size=128']
