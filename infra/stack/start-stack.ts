@@ -1,7 +1,7 @@
 // The whole system natively, as a library: starts Postgres, Redis and Kafka on loopback (or
-// uses the URLs given), creates each service's database, runs its migrations, starts every
-// process that services/*/package.json declares under "shortfeed" and waits until each is
-// ready. `pnpm stack` (infra/stack.ts) and `pnpm bench` are its two callers.
+// uses the URLs given), creates each service's database, runs its migrations, compiles the
+// services (`tsc -b`), starts every process that services/*/package.json declares under
+// "shortfeed" from its dist/ and waits until each is ready. `pnpm stack` (infra/stack.ts) and `pnpm bench` are its two callers.
 import { execFile } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
