@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
-import { createTestDatabase, testServers, uniqueName } from './harness.ts'
+import { createTestDatabase, eventually, testServers, uniqueName } from './harness.ts'
 
 const servers = await testServers()
 
@@ -35,26 +35,27 @@ describe('test harness', () => {
     const topic = uniqueName('harness')
     const admin = kafka.admin()
     await admin.connect()
+    after(() => admin.disconnect())
     // Not waitForLeaders: kafkajs gives up when Kafka 4 briefly reports a new topic unknown; the send below retries.
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: false })
-    await admin.disconnect()
 
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
+    after(() => producer.disconnect())
     await producer.send({ topic, acks: -1, messages: [{ key: 'k1', value: 'payload', headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } }] })
-    await producer.disconnect()
 
     const consumer = kafka.consumer({ groupId: uniqueName('harness') })
     await consumer.connect()
+    // Disconnected whatever happens: a consumer left connected keeps this file's process alive.
+    after(() => consumer.disconnect())
     await consumer.subscribe({ topic, fromBeginning: true })
-    const received = await new Promise<{ key: string, value: string, traceparent: string }>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          resolve({ key: String(message.key), value: String(message.value), traceparent: String(message.headers?.['traceparent']) })
-        }
-      })
+    const messages: Array<{ key: string, value: string, traceparent: string }> = []
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        messages.push({ key: String(message.key), value: String(message.value), traceparent: String(message.headers?.['traceparent']) })
+      }
     })
-    await consumer.disconnect()
+    const [received] = await eventually(async () => messages, (m) => m.length > 0, 60_000)
     assert.deepEqual(received, { key: 'k1', value: 'payload', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
   })
 })

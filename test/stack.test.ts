@@ -33,7 +33,15 @@ test('when the stack is started and then interrupted, then everything answers an
   stack.stdout.on('data', (d: Buffer) => { output += d.toString() })
   stack.stderr.on('data', (d: Buffer) => { output += d.toString() })
   const exited = once(stack, 'exit')
-  after(() => { stack.kill('SIGKILL') })
+  // On failure, stop it as a user would (Ctrl-C): SIGKILL would leave its services and servers
+  // running as orphans. SIGKILL only if it has not finished within a minute.
+  after(async () => {
+    if (stack.exitCode !== null || stack.signalCode !== null) return
+    stack.kill('SIGINT')
+    const timer = setTimeout(() => { stack.kill('SIGKILL') }, 60_000)
+    await exited
+    clearTimeout(timer)
+  })
 
   const deadline = Date.now() + 180_000
   while (!/ready in/.test(output)) {
