@@ -18,6 +18,8 @@ import createError from '@fastify/error'
 import pLimit from 'p-limit'
 
 export const PasswordHashingBusy = createError('TIMELINE_PASSWORD_HASHING_BUSY', 'Too many sign-ins at once: try again in a moment', 503)
+/** nginx's 499: nobody reads the answer, and it is logged as the client's doing, not a failure. */
+export const ClientClosedRequest = createError('CLIENT_CLOSED_REQUEST', 'The client closed the request before its answer', 499)
 
 const PARAMS = { N: 2 ** 15, r: 8, p: 3 }
 const KEY_LENGTH = 32
@@ -93,6 +95,6 @@ export function createPasswordHasher ({ concurrency = 2, maxWaitMs = 3_000 }: Pa
  */
 export function untilClientLeaves (response: ServerResponse): AbortSignal {
   const controller = new AbortController()
-  response.once('close', () => { if (!response.writableFinished) controller.abort(new Error('the client left')) })
+  response.once('close', () => { if (!response.writableFinished) controller.abort(new ClientClosedRequest()) })
   return controller.signal
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { createServer, request } from 'node:http'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
-import { createPasswordHasher } from '../../src/auth/passwords.ts'
+import { createPasswordHasher, untilClientLeaves } from '../../src/auth/passwords.ts'
 import { createSnowflake, EPOCH_MS, snowflakeTime } from '../../src/ids/snowflake.ts'
 import { checkPostText } from '../../src/text-policy.ts'
 import { mergeNewestFirst } from '../../src/timelines/home-timeline.ts'
@@ -101,5 +103,28 @@ describe('passwords', () => {
     assert.equal(await first, false)
     await turnTaken()
     assert.deepEqual(passwords.load(), { running: 0, waiting: 0 })
+  })
+
+  test('a request aborts its signal when the client hangs up before the answer, and not after it', async (t) => {
+    const signals: AbortSignal[] = []
+    const server = createServer((req, res) => {
+      signals.push(untilClientLeaves(res))
+      if (req.url === '/answered') res.end('ok')
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    t.after(() => server.close())
+    const { port } = server.address() as { port: number }
+
+    await new Promise<void>((resolve, reject) => {
+      request({ port, path: '/answered' }, (res) => { res.resume().on('end', resolve) }).on('error', reject).end()
+    })
+    const left = request({ port, path: '/pending' }).on('error', () => {})
+    left.end()
+    while (signals.length < 2) await turnTaken()
+    left.destroy()
+    await once(signals[1]!, 'abort')
+    assert.equal(signals[0]!.aborted, false, 'an answered request is not aborted')
+    assert.equal((signals[1]!.reason as { statusCode: number }).statusCode, 499)
   })
 })
