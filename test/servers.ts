@@ -116,5 +116,11 @@ export async function startTestServers (env: NodeJS.ProcessEnv = process.env): P
     await stop()
     throw failure.reason
   }
+  if (baseDir) {
+    // The runner may exit without a teardown (`--test-force-exit` skips it): the servers are
+    // SIGKILLed by infra/native's exit hook, registered before this one, and their data goes.
+    const dir = baseDir
+    process.once('exit', () => { rmSync(dir, { recursive: true, force: true }) })
+  }
   return { servers, provider, stop }
 }
