@@ -1,7 +1,8 @@
 // The whole system natively, as a library: starts Postgres, Redis and Kafka on loopback (or
 // uses the URLs given), creates each service's database, runs its migrations, compiles the
 // services (`tsc -b`), starts every process that services/*/package.json declares under
-// "shortfeed" from its dist/ and waits until each is ready. `pnpm stack` (infra/stack.ts) and `pnpm bench` are its two callers.
+// "shortfeed" from its dist/ and waits until each is ready. `pnpm stack` (infra/stack.ts) and
+// `pnpm bench` are its two callers.
 import { execFile } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -90,15 +91,15 @@ export const SERVICE_HEAP_FLAGS = ['--max-semi-space-size=2', '--max-old-space-s
  * dist/, not the TypeScript sources, whose type stripping loads a WebAssembly transpiler of
  * ~17 MB into every process. The condition points `@shortfeed/common` at its dist/ too.
  */
-export const COMPILED_CONDITION = '--conditions=shortfeed-dist'
+const COMPILED_CONDITION = '--conditions=shortfeed-dist'
 
 /** `src/server.ts` → `dist/src/server.js`, where `tsc -b` emits it. */
-export function compiledEntry (entry: string): string {
+function compiledEntry (entry: string): string {
   return join('dist', entry.replace(/\.ts$/, '.js'))
 }
 
 /** Brings every package's dist/ up to date (incremental: seconds when nothing changed). */
-export async function buildServices (): Promise<void> {
+async function buildServices (): Promise<void> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
   try {
     await promisify(execFile)(process.execPath, [tsc, '-b'], { cwd: root, maxBuffer: 16 * 1024 * 1024 })

@@ -26,6 +26,9 @@ const KEY_LENGTH = 32
 const MAX_MEMORY = 64 * 1024 * 1024
 const BUSY_RETRY_AFTER_SECONDS = 1
 
+/** The stored form: the scheme, the parameters it was made with, the salt and the key. */
+const stored = (salt: Buffer, key: Buffer) => `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64url')}$${key.toString('base64url')}`
+
 export interface PasswordHasherOptions {
   /** Hashes computed at once; each holds a libuv thread and 32 MiB. */
   concurrency?: number
@@ -62,11 +65,11 @@ export function createPasswordHasher ({ concurrency = 2, maxWaitMs = 3_000 }: Pa
   async function hash (password: string, signal?: AbortSignal): Promise<string> {
     const salt = randomBytes(16)
     const key = await scrypt(password, salt, KEY_LENGTH, { ...PARAMS, maxmem: MAX_MEMORY }, signal)
-    return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64url')}$${key.toString('base64url')}`
+    return stored(salt, key)
   }
 
-  async function verify (password: string, stored: string, signal?: AbortSignal): Promise<boolean> {
-    const [scheme, n, r, p, salt, key] = stored.split('$')
+  async function verify (password: string, hashed: string, signal?: AbortSignal): Promise<boolean> {
+    const [scheme, n, r, p, salt, key] = hashed.split('$')
     if (scheme !== 'scrypt' || !salt || !key) return false
     const expected = Buffer.from(key, 'base64url')
     const actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: MAX_MEMORY }, signal)
@@ -74,7 +77,7 @@ export function createPasswordHasher ({ concurrency = 2, maxWaitMs = 3_000 }: Pa
   }
 
   // Checking against this costs one hash with the current parameters, and never matches.
-  const dummy = `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${randomBytes(16).toString('base64url')}$${randomBytes(KEY_LENGTH).toString('base64url')}`
+  const dummy = stored(randomBytes(16), randomBytes(KEY_LENGTH))
 
   return {
     hash,
