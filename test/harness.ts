@@ -38,8 +38,12 @@ export async function createTestDatabase (prefix = 'test'): Promise<string> {
   return ensureDatabase(postgresUrl, uniqueName(prefix))
 }
 
-/** Polls `probe` until `accept` holds (async systems: consumers, relays); throws with the last value. */
-export async function eventually<T> (probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+/**
+ * Polls `probe` until `accept` holds (async systems: consumers, relays); throws with the last
+ * value. The timeout only bounds a failure: on a loaded machine a consumer group can take many
+ * seconds to join, so it is generous, and no test reads meaning into how long a wait took.
+ */
+export async function eventually<T> (probe: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { after, describe, test } from 'node:test'
 import pg from 'pg'
-import { eventually } from '../harness.ts'
+import { eventually, uniqueName } from '../harness.ts'
 import { call, createFixture, notificationIds, signUp } from './fixture.ts'
 import { rawRequest } from './raw-http.ts'
 import { INTERNAL_AUTH_SECRET, startAbuseStack, startGateway, type ServiceName } from './stack.ts'
@@ -81,6 +81,7 @@ describe('API1:2023 broken object-level authorization', () => {
         for await (const chunk of bobStream.body!) received += Buffer.from(chunk).toString()
       } catch {}
     })()
+    await eventually(async () => received, (text) => text.startsWith('retry: '))
     const aliceStream = await fetch(`${f.gateway}/api/v1/notifications/stream`, { headers: { authorization: `Bearer ${f.alice.token}` }, signal: controller.signal })
     let aliceReceived = ''
     const aliceReading = (async () => {
@@ -88,13 +89,18 @@ describe('API1:2023 broken object-level authorization', () => {
         for await (const chunk of aliceStream.body!) aliceReceived += Buffer.from(chunk).toString()
       } catch {}
     })()
+    await eventually(async () => aliceReceived, (text) => text.startsWith('retry: '))
     const carol = await signUp(f.gateway, 'carol')
     assert.equal((await call(f.gateway, 'PUT', `/api/v1/me/following/${f.alice.id}`, { token: carol.token })).status, 204)
     // Alice's own stream gets it: the control that the event did travel. Every test file's
     // events share the topics and this notifier consumes them all, so on a loaded machine
     // the follow can queue behind thousands of others.
     await eventually(async () => aliceReceived, (text) => text.includes(carol.handle), 60_000)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // Then a notification of Bob's own, the sentinel: the hub hands notifications on in the
+    // order Redis delivers them, so had Alice's gone to Bob's stream, it would be there first.
+    const dave = await signUp(f.gateway, 'dave')
+    assert.equal((await call(f.gateway, 'PUT', `/api/v1/me/following/${f.bob.id}`, { token: dave.token })).status, 204)
+    await eventually(async () => received, (text) => text.includes(dave.handle), 60_000)
     controller.abort()
     await Promise.all([reading, aliceReading])
     assert.match(received, /^retry: /, 'Bob\'s stream was open')
@@ -316,7 +322,11 @@ describe('secrets never reach a log line (every process at LOG_LEVEL=trace)', ()
     await rawRequest(f.gateway, { method: 'GET', path: '/api/v1/timeline', headers: [['authorization', `Basic ${Buffer.from(`${f.alice.handle}:${f.alice.password}`).toString('base64')}`]] })
     await call(f.gateway, 'GET', `/api/v1/timeline?access_token=${f.bob.token}&password=${encodeURIComponent(f.bob.password)}`)
     await call(f.gateway, 'GET', '/api/v1/timeline', { token: f.alice.token, headers: { cookie: `session=${f.bob.token}` } })
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    // A last request with a marker the gateway and the timeline both log: once each has written
+    // it, each has written everything about the requests before it (a process logs in order).
+    const marker = uniqueName('marker')
+    await call(f.gateway, 'GET', `/api/v1/timeline?marker=${marker}`, { token: f.alice.token })
+    await eventually(async () => ['gateway', 'timeline'].every((service) => (output[service] ?? []).join('').includes(marker)), (logged) => logged)
 
     const secrets: Record<string, string> = {
       'Alice\'s password': f.alice.password,

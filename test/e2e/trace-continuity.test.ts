@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { after, test } from 'node:test'
-import { createTestDatabase, startServiceProcess, testServers, uniqueName } from '../harness.ts'
+import { createTestDatabase, eventually, startServiceProcess, testServers, uniqueName } from '../harness.ts'
 
 interface Span { traceId: string, spanId: string, parentSpanId?: string, name: string, kind: number, service: string }
 
@@ -61,8 +61,7 @@ test('a post created through the gateway is one trace from the edge to the fan-o
   // Wait for the worker's consume span itself: its children (the worker's queries) end, and are
   // exported, before it does, so any worker span in the trace is not yet the whole trace.
   const root = () => spans.find((s) => s.service === 'gateway' && s.kind === 2 && s.name.startsWith('POST') && !s.parentSpanId && spans.some((c) => c.traceId === s.traceId && c.service === 'timeline-fanout' && /post\.created/.test(c.name)))
-  for (const deadline = Date.now() + 30_000; !root() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 200))
-  const edge = root()
+  const edge = await eventually(root, (found) => found !== undefined).catch(() => undefined)
   assert.ok(edge, `no gateway trace reaching the fan-out worker; traces seen: ${JSON.stringify([...new Set(spans.map((s) => `${s.service}:${s.name}`))])}`)
 
   const trace = spans.filter((s) => s.traceId === edge.traceId)

@@ -4,15 +4,20 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { after, describe, test } from 'node:test'
-import { setTimeout as delay } from 'node:timers/promises'
+import { eventually } from '../harness.ts'
 import { startFaultProxy } from './fault-proxy.ts'
 
-async function echoServer (): Promise<{ server: Server, port: number }> {
-  const server = createServer((socket) => { socket.pipe(socket); socket.on('error', () => {}) })
+async function echoServer (): Promise<{ server: Server, port: number, received: () => number }> {
+  let received = 0
+  const server = createServer((socket) => {
+    socket.on('data', (chunk) => { received += chunk.length })
+    socket.pipe(socket)
+    socket.on('error', () => {})
+  })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   after(() => { server.close() })
-  return { server, port: (server.address() as { port: number }).port }
+  return { server, port: (server.address() as { port: number }).port, received: () => received }
 }
 
 async function client (port: number): Promise<{ socket: Socket, received: () => string, closed: Promise<Error | undefined> }> {
@@ -28,10 +33,7 @@ async function client (port: number): Promise<{ socket: Socket, received: () => 
   return { socket, received: () => data, closed }
 }
 
-async function until (condition: () => boolean) {
-  for (let i = 0; i < 500 && !condition(); i++) await delay(10)
-  assert.ok(condition(), 'condition not met in 5 s')
-}
+const until = (condition: () => boolean) => eventually(condition, (met) => met)
 
 describe('fault proxy', () => {
   test('when healthy, then bytes pass both ways and are counted', async () => {
@@ -66,7 +68,9 @@ describe('fault proxy', () => {
     open.socket.write('one')
     const later = await client(proxy.port)
     later.socket.write('two')
-    await delay(300)
+    // The proxy has both writes, and holds them: none reached the server, none came back.
+    await until(() => proxy.stats().bytesToTarget === 6)
+    assert.equal(echo.received(), 0, 'nothing reached the server through the black hole')
     assert.equal(open.received() + later.received(), '', 'nothing came back through the black hole')
     proxy.heal()
     await until(() => open.received() === 'one' && later.received() === 'two')

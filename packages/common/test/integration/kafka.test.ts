@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test'
 import { context, propagation, trace, TraceFlags } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
-import { testServers, uniqueName } from '@shortfeed/test-harness'
+import { eventually, testServers, uniqueName } from '@shortfeed/test-harness'
 import type { Kafka, KafkaMessage } from 'kafkajs'
 import { pino } from 'pino'
 import { createKafka } from '../../src/kafka/client.ts'
@@ -30,12 +30,18 @@ async function collect (topic: string) {
   return messages
 }
 
-async function eventually (predicate: () => boolean, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+/**
+ * Waits until everything published on `key` before this call has been dealt with, however slow
+ * the machine: the handler must have seen the sentinel event the caller published last on that
+ * key (one partition, so the events before it are finished: handled, retried or dead-lettered),
+ * and a sentinel this sends to the DLQ on the same key must have been collected (so a message
+ * the consumer parked before it has been collected too).
+ */
+async function afterSentinels (topic: string, key: string, handled: string[], dlq: KafkaMessage[]) {
+  await eventually(() => handled.length, (n) => n === 1)
+  const marker = createEvent(topic, { sentinel: true }, { source: 'test' })
+  await producer.publish(deadLetterTopic(topic), [{ key, event: marker }])
+  await eventually(() => dlq.some((m) => JSON.parse(String(m.value)).id === marker.id), (seen) => seen)
 }
 
 async function newTopic () {
@@ -90,7 +96,7 @@ describe('event producer and consumer', () => {
     const event = createEvent(topic, { postId: '7', text: 'hello' }, { source: 'test' })
     await context.with(parent, () => producer.publish(topic, [{ key: 'author-1', event }]))
 
-    await eventually(() => received.length === 1)
+    await eventually(() => received.length, (n) => n === 1)
     const got = received[0]!
     assert.deepEqual(got.event, event)
     assert.equal(got.key, 'author-1')
@@ -103,6 +109,8 @@ describe('event producer and consumer', () => {
   test('when a handler fails twice then succeeds, then the event is handled and nothing is dead-lettered', async () => {
     const topic = await newTopic()
     const dlq = await collect(deadLetterTopic(topic))
+    const handled: string[] = []
+    const sentinel = createEvent(topic, {}, { source: 'test' })
     let calls = 0
     const consumer = await startEventConsumer({
       kafka,
@@ -112,19 +120,23 @@ describe('event producer and consumer', () => {
       logger,
       attempts: 5,
       backoff: { initialMs: 10, maxMs: 50 },
-      handle: async () => { if (++calls < 3) throw new Error('transient') }
+      handle: async (event) => {
+        if (event.id === sentinel.id) handled.push(event.id)
+        else if (++calls < 3) throw new Error('transient')
+      }
     })
     after(() => consumer.stop())
-    await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }])
-    await eventually(() => calls === 3)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }, { key: 'k', event: sentinel }])
+    await afterSentinels(topic, 'k', handled, dlq)
     assert.equal(calls, 3)
-    assert.equal(dlq.length, 0)
+    assert.equal(dlq.length, 1, 'only the DLQ sentinel')
   })
 
   test('when a handler fails because a dependency is down, then it is retried past the attempts until the dependency is back, never dead-lettered', async () => {
     const topic = await newTopic()
     const dlq = await collect(deadLetterTopic(topic))
+    const handled: string[] = []
+    const sentinel = createEvent(topic, {}, { source: 'test' })
     let calls = 0
     const consumer = await startEventConsumer({
       kafka,
@@ -134,17 +146,17 @@ describe('event producer and consumer', () => {
       logger,
       attempts: 2,
       backoff: { initialMs: 10, maxMs: 20 },
-      handle: async () => {
+      handle: async (event) => {
+        if (event.id === sentinel.id) handled.push(event.id)
         // What pg throws while Postgres is restarting.
-        if (++calls < 6) throw Object.assign(new Error('the database system is starting up'), { code: '57P03' })
+        else if (++calls < 6) throw Object.assign(new Error('the database system is starting up'), { code: '57P03' })
       }
     })
     after(() => consumer.stop())
-    await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }])
-    await eventually(() => calls === 6)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }, { key: 'k', event: sentinel }])
+    await afterSentinels(topic, 'k', handled, dlq)
     assert.equal(calls, 6)
-    assert.equal(dlq.length, 0)
+    assert.equal(dlq.length, 1, 'only the DLQ sentinel')
   })
 
   test('when a handler keeps failing, then the message goes to the DLQ with the error and attempts, and the partition moves on', async () => {
@@ -170,7 +182,7 @@ describe('event producer and consumer', () => {
     // Same key, same partition: the good event waits behind the poison one.
     await producer.publish(topic, [{ key: 'same', event: poison }, { key: 'same', event: fine }])
 
-    await eventually(() => dlq.length === 1 && handled.length === 1)
+    await eventually(() => [dlq.length, handled.length], ([parked, done]) => parked === 1 && done === 1)
     const parked = dlq[0]!
     const headers = headersToStrings(parked.headers)
     assert.equal(JSON.parse(String(parked.value)).id, poison.id)
@@ -194,7 +206,7 @@ describe('event producer and consumer', () => {
     await producer.sendRaw(topic, [{ key: 'x', value: Buffer.from('not json'), headers: {} }])
     const good = createEvent(topic, {}, { source: 'test' })
     await producer.publish(topic, [{ key: 'x', event: good }])
-    await eventually(() => dlq.length === 1 && handled.length === 1)
+    await eventually(() => [dlq.length, handled.length], ([parked, done]) => parked === 1 && done === 1)
     assert.equal(String(dlq[0]!.value), 'not json')
     assert.equal(headersToStrings(dlq[0]!.headers)[DeadLetterHeaders.errorName], 'MalformedEventError')
     assert.deepEqual(handled, [good.id])
@@ -216,7 +228,7 @@ describe('event producer and consumer', () => {
     })
     const event = createEvent(topic, {}, { source: 'test' })
     await producer.publish(topic, [{ key: 'k', event }])
-    await eventually(() => firstCalls >= 1)
+    await eventually(() => firstCalls, (n) => n >= 1)
     await first.stop()
     first = undefined
 
@@ -225,7 +237,7 @@ describe('event producer and consumer', () => {
       kafka, groupId, topics: [topic], deadLetters: producer, logger, handle: async (e) => { redelivered.push(e.id) }
     })
     after(() => second.stop())
-    await eventually(() => redelivered.length === 1)
+    await eventually(() => redelivered.length, (n) => n === 1)
     assert.deepEqual(redelivered, [event.id])
   })
 })

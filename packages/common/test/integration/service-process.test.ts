@@ -6,7 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { once } from 'node:events'
 import { after, describe, test } from 'node:test'
 import { freePort } from '@shortfeed/infra'
-import { createTestDatabase, testServers } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, testServers } from '@shortfeed/test-harness'
 
 const fixture = new URL('../fixtures/service.ts', import.meta.url).pathname
 
@@ -25,16 +25,13 @@ function startFixture (env: Record<string, string>, nodeArgs: string[] = []): St
   return { child, stdout: () => out, stderr: () => err, exit }
 }
 
-async function waitForOutput (started: Started, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const match = started.stdout().match(pattern)
-    if (match) return match
-    if (Date.now() > deadline || started.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in output.\nstdout: ${started.stdout()}\nstderr: ${started.stderr()}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+/** The first match of `pattern` in the process's output; fails at once if the process exits. */
+async function waitForOutput (started: Started, pattern: RegExp): Promise<RegExpMatchArray> {
+  const match = await eventually(() => {
+    if (started.child.exitCode !== null) throw new Error(`exited with ${started.child.exitCode} before ${pattern}.\nstdout: ${started.stdout()}\nstderr: ${started.stderr()}`)
+    return started.stdout().match(pattern)
+  }, (m) => m !== null)
+  return match!
 }
 
 async function goodEnv (): Promise<Record<string, string>> {
@@ -74,7 +71,7 @@ describe('a service process', () => {
     assert.deepEqual(await ready.json(), { status: 'ok', checks: { postgres: 'up', redis: 'up', kafka: 'up' } })
 
     const inFlight = fetch(`${base}/slow`)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await waitForOutput(started, /slow request started/)
     started.child.kill('SIGTERM')
     const response = await inFlight
     assert.equal(response.status, 200)

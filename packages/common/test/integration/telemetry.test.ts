@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { after, test } from 'node:test'
 import { freePort } from '@shortfeed/infra'
-import { createTestDatabase, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, testServers, uniqueName } from '@shortfeed/test-harness'
 
 interface SpanLine { name: string, kind: number, traceId: string, spanId: string, parentSpanId?: string, scope: string }
 
@@ -23,10 +23,14 @@ test('when a request touches Postgres, Redis and Kafka, then all their spans joi
 
   const response = await fetch(`http://127.0.0.1:${port}/work`)
   assert.equal(response.status, 200)
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  const spans = (await (await fetch(`http://127.0.0.1:${port}/spans`)).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as SpanLine)
-
-  const server = spans.find((s) => s.scope === '@opentelemetry/instrumentation-http' && s.kind === 1 && s.name.startsWith('GET') && !s.parentSpanId)
+  // The server span ends after the response is written, so it is exported a moment later.
+  // (GET /spans makes root spans of its own: the one wanted is the root over the pg span.)
+  const rootSpan = (spans: SpanLine[]) => {
+    const pgSpan = spans.find((s) => s.scope === '@opentelemetry/instrumentation-pg')
+    return spans.find((s) => s.scope === '@opentelemetry/instrumentation-http' && s.kind === 1 && !s.parentSpanId && s.traceId === pgSpan?.traceId)
+  }
+  const spans = await eventually(async () => (await (await fetch(`http://127.0.0.1:${port}/spans`)).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as SpanLine), (all) => rootSpan(all) !== undefined)
+  const server = rootSpan(spans)
   assert.ok(server, `no HTTP server span in ${JSON.stringify(spans.map((s) => s.name))}`)
   const trace = spans.filter((s) => s.traceId === server.traceId)
   const scopes = new Set(trace.map((s) => s.scope))

@@ -14,12 +14,13 @@ interface Stream {
 }
 
 export function createSseHub (options: { subscriber: Redis, prefix: string, store: NotificationStore, heartbeatMs: number }) {
-  const streams = new Map<string, Set<Stream>>()
+  // Per recipient with a stream open here: the streams, and the subscription they wait for.
+  const streams = new Map<string, { set: Set<Stream>, subscribed: Promise<unknown> }>()
 
   options.subscriber.on('message', (channel: string, message: string) => {
     const recipientId = channel.slice(liveTopic(options.prefix, '').length)
     const notification = JSON.parse(message) as Notification
-    for (const stream of streams.get(recipientId) ?? []) stream.send(notification)
+    for (const stream of streams.get(recipientId)?.set ?? []) stream.send(notification)
   })
 
   async function open (recipientId: string, reply: FastifyReply, lastEventId: string | undefined) {
@@ -31,7 +32,6 @@ export function createSseHub (options: { subscriber: Redis, prefix: string, stor
       connection: 'keep-alive',
       'x-accel-buffering': 'no'
     })
-    raw.write('retry: 3000\n\n')
 
     let lastSent = BigInt(lastEventId ?? '0')
     let queue: Notification[] | undefined = lastEventId === undefined ? undefined : []
@@ -42,25 +42,43 @@ export function createSseHub (options: { subscriber: Redis, prefix: string, stor
     }
     const stream: Stream = { send: (n) => { if (queue) queue.push(n); else write(n) }, end: () => { raw.end() } }
 
-    let set = streams.get(recipientId)
-    if (!set) {
-      set = new Set()
-      streams.set(recipientId, set)
-      await options.subscriber.subscribe(liveTopic(options.prefix, recipientId))
+    let entry = streams.get(recipientId)
+    if (!entry) {
+      entry = { set: new Set(), subscribed: options.subscriber.subscribe(liveTopic(options.prefix, recipientId)) }
+      streams.set(recipientId, entry)
     }
-    set.add(stream)
+    entry.set.add(stream)
     metrics.sseConnections.add(1)
-
-    const heartbeat = setInterval(() => { raw.write(': heartbeat\n\n') }, options.heartbeatMs)
-    raw.on('close', () => {
-      clearInterval(heartbeat)
+    const leave = () => {
       metrics.sseConnections.add(-1)
       const current = streams.get(recipientId)
-      current?.delete(stream)
-      if (current && current.size === 0) {
+      current?.set.delete(stream)
+      if (current && current.set.size === 0) {
         streams.delete(recipientId)
         void options.subscriber.unsubscribe(liveTopic(options.prefix, recipientId)).catch(() => {})
       }
+    }
+    try {
+      await entry.subscribed
+    } catch {
+      // Redis is unreachable: end the stream, and the client reconnects after `retry`.
+      if (streams.get(recipientId) === entry) streams.delete(recipientId)
+      metrics.sseConnections.add(-1)
+      raw.end()
+      return
+    }
+    // The client may have gone while the subscription was being made.
+    if (raw.closed) {
+      leave()
+      return
+    }
+    // The first bytes of the body: from here on the stream is live, so a client (or a test)
+    // that has read them knows that nothing published later can pass it by.
+    raw.write('retry: 3000\n\n')
+    const heartbeat = setInterval(() => { raw.write(': heartbeat\n\n') }, options.heartbeatMs)
+    raw.on('close', () => {
+      clearInterval(heartbeat)
+      leave()
     })
 
     if (lastEventId !== undefined) {
@@ -75,7 +93,7 @@ export function createSseHub (options: { subscriber: Redis, prefix: string, stor
     open,
     /** Ends every stream (shutdown): clients reconnect to another instance with Last-Event-ID. */
     closeAll () {
-      for (const set of streams.values()) for (const stream of set) stream.end()
+      for (const { set } of streams.values()) for (const stream of set) stream.end()
     }
   }
 }

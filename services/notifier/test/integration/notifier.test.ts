@@ -38,7 +38,11 @@ describe('notifications from events', () => {
       const page = await eventually(() => list(user.id), (p) => p.items.length === 1)
       assert.equal(page.items[0]!.text, `@${author.handle} mentioned you`)
     }
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The author's next post (same key, so handled after the first) is the sentinel: once its
+    // mention is stored, nothing more can come of the first post.
+    const sentinel = users.add()
+    await events.publish(Topics.postCreated, author.id, { postId: '2', authorId: author.id, createdAt: new Date().toISOString(), text: `@${sentinel.handle}` })
+    await eventually(() => list(sentinel.id), (p) => p.items.length === 1)
     assert.equal((await list(bob.id)).items.length, 1)
     assert.equal((await list(author.id)).items.length, 0)
   })
@@ -56,19 +60,24 @@ describe('notifications from events', () => {
     const event = createEvent(Topics.userFollowed, { followerId: a.id, followeeId: b.id, at: new Date().toISOString() }, { source: 'test' })
     await events.publish(Topics.userFollowed, b.id, undefined, event)
     await events.publish(Topics.userFollowed, b.id, undefined, event)
-    await eventually(() => list(b.id), (p) => p.items.length === 1)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    assert.equal((await list(b.id)).items.length, 1)
+    // A follow from someone else, behind both copies on b's partition: when it is stored, both
+    // copies have been handled.
+    const sentinel = users.add()
+    await follow(sentinel, b)
+    const page = await eventually(() => list(b.id), (p) => p.items.some((n) => n.text === `@${sentinel.handle} followed you`))
+    assert.deepEqual(page.items.map((n) => n.text), [`@${sentinel.handle} followed you`, `@${a.handle} followed you`])
   })
 
   test('when a type is muted, then its notifications are not stored; unmuted, they come back', async () => {
     const [a, b, c] = [users.add(), users.add(), users.add()]
     const mute = await app.inject({ method: 'PUT', url: '/api/v1/notifications/preferences', headers: asUser(b.id), payload: { muted: ['follow'] } })
     assert.deepEqual(mute.json(), { muted: ['follow'] })
-    await follow(a, b)
+    const muted = await follow(a, b)
     await events.publish(Topics.urlMilestone, b.id, { code: 'zzz', ownerId: b.id, clicks: 100 })
-    await eventually(() => list(b.id), (p) => p.items.length === 1)
-    assert.equal((await list(b.id)).items[0]!.type, 'milestone')
+    // The muted follow was handled (its id is remembered) and stored nothing.
+    await eventually(async () => (await app.pg.query('SELECT 1 FROM processed_events WHERE event_id = $1', [muted.id])).rowCount, (n) => n === 1)
+    const page = await eventually(() => list(b.id), (p) => p.items.length === 1)
+    assert.equal(page.items[0]!.type, 'milestone')
     await app.inject({ method: 'PUT', url: '/api/v1/notifications/preferences', headers: asUser(b.id), payload: { muted: [] } })
     await follow(c, b)
     await eventually(() => list(b.id), (p) => p.items.length === 2)

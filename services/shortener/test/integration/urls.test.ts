@@ -9,14 +9,17 @@ const json = { 'content-type': 'application/json' }
 
 describe('POST /api/v1/urls', () => {
   test('when a URL is shortened, then 201 returns a 7-character code, its short URL and no expiry', async () => {
+    const before = Date.now()
     const res = await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/a?b=c' } })
+    const after = Date.now()
     assert.equal(res.statusCode, 201)
     const body = res.json()
     assert.match(body.code, /^[0-9A-Za-z]{7}$/)
     assert.equal(body.shortUrl, `http://sho.rt/${body.code}`)
     assert.equal(body.url, 'https://example.com/a?b=c')
     assert.equal(body.expiresAt, null)
-    assert.ok(Math.abs(Date.parse(body.createdAt) - Date.now()) < 10_000)
+    // Postgres' clock and ours may differ by a little; the bracket is the request's own span.
+    assert.ok(Date.parse(body.createdAt) >= before - 1_000 && Date.parse(body.createdAt) <= after + 1_000, body.createdAt)
     assert.equal(res.headers.location, `/api/v1/urls/${body.code}`)
   })
 
@@ -32,7 +35,7 @@ describe('POST /api/v1/urls', () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com', ttlSeconds: 3600 } })
     assert.equal(res.statusCode, 201)
     const expiresIn = Date.parse(res.json().expiresAt) - Date.parse(res.json().createdAt)
-    assert.ok(Math.abs(expiresIn - 3_600_000) < 2_000, `expires in ${expiresIn} ms`)
+    assert.equal(expiresIn, 3_600_000)
   })
 
   test('when an alias is free, then it becomes the code; when taken, then 409 problem', async () => {

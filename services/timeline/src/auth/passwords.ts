@@ -29,16 +29,24 @@ const BUSY_RETRY_AFTER_SECONDS = 1
 /** The stored form: the scheme, the parameters it was made with, the salt and the key. */
 const stored = (salt: Buffer, key: Buffer) => `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64url')}$${key.toString('base64url')}`
 
+/** The key derivation itself: scrypt in production; tests pass one whose end they control. */
+export type DeriveKey = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>
+
+const deriveWithScrypt: DeriveKey = (password, salt, keylen, options) => new Promise<Buffer>((resolve, reject) => {
+  scryptCallback(password, salt, keylen, options, (err, key) => { if (err) reject(err); else resolve(key) })
+})
+
 export interface PasswordHasherOptions {
   /** Hashes computed at once; each holds a libuv thread and 32 MiB. */
   concurrency?: number
   /** Longest a hash may wait for its turn before the request is refused with a 503. */
   maxWaitMs?: number
+  deriveKey?: DeriveKey
 }
 
 export type PasswordHasher = ReturnType<typeof createPasswordHasher>
 
-export function createPasswordHasher ({ concurrency = 2, maxWaitMs = 3_000 }: PasswordHasherOptions = {}) {
+export function createPasswordHasher ({ concurrency = 2, maxWaitMs = 3_000, deriveKey = deriveWithScrypt }: PasswordHasherOptions = {}) {
   const limit = pLimit(concurrency)
 
   /** scrypt on its turn; rejects at once when the wait runs out or the signal aborts. */
@@ -51,9 +59,7 @@ export function createPasswordHasher ({ concurrency = 2, maxWaitMs = 3_000 }: Pa
       clearTimeout(timer)
       // Given up while queued: the turn passes to the next hash without computing this one.
       if (cancel.aborted) return undefined
-      return new Promise<Buffer>((resolve, reject) => {
-        scryptCallback(password, salt, keylen, options, (err, key) => { if (err) reject(err); else resolve(key) })
-      })
+      return deriveKey(password, salt, keylen, options)
     })
     const gaveUp = new Promise<never>((_resolve, reject) => {
       cancel.addEventListener('abort', () => { reject(cancel.reason) }, { once: true })

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { createServer, request } from 'node:http'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
-import { createPasswordHasher, untilClientLeaves } from '../../src/auth/passwords.ts'
+import { createPasswordHasher, untilClientLeaves, type DeriveKey } from '../../src/auth/passwords.ts'
 import { createSnowflake, EPOCH_MS, snowflakeTime } from '../../src/ids/snowflake.ts'
 import { checkPostText } from '../../src/text-policy.ts'
 import { mergeNewestFirst } from '../../src/timelines/home-timeline.ts'
@@ -58,6 +58,19 @@ describe('merging timelines', () => {
 describe('passwords', () => {
   const turnTaken = () => new Promise((resolve) => setImmediate(resolve))
 
+  /**
+   * A key derivation whose hashes end only when the test says so: the queue's state is then
+   * the test's to observe, however fast or busy the machine is.
+   */
+  function heldDerivation () {
+    const started: Array<{ password: string, finish: () => void }> = []
+    const deriveKey: DeriveKey = async (password, _salt, keylen) => {
+      await new Promise<void>((resolve) => { started.push({ password, finish: resolve }) })
+      return Buffer.alloc(keylen, password)
+    }
+    return { deriveKey, started }
+  }
+
   test('a hash verifies its password and no other, and is salted', async () => {
     const passwords = createPasswordHasher()
     const [a, b] = await Promise.all([passwords.hash('correct horse'), passwords.hash('correct horse')])
@@ -68,41 +81,60 @@ describe('passwords', () => {
     assert.equal(await passwords.burn('correct horse'), false)
   })
 
-  test('a burst of hashes runs two at a time (32 MiB each), the rest wait their turn', async () => {
-    const passwords = createPasswordHasher()
+  test('a burst of hashes runs two at a time, the rest wait their turn however long the first take', async (t) => {
+    // The wait's clock is the test's: it never runs out here, so only the order is observed.
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const held = heldDerivation()
+    const passwords = createPasswordHasher({ deriveKey: held.deriveKey })
     const burst = Array.from({ length: 3 }, (_, i) => passwords.hash(`password ${i}`))
-    await turnTaken()
     assert.deepEqual(passwords.load(), { running: 2, waiting: 1 })
+    while (held.started.length < 2) await turnTaken()
+    assert.deepEqual(held.started.map((h) => h.password), ['password 0', 'password 1'])
+    held.started[0]!.finish()
+    while (held.started.length < 3) await turnTaken()
+    assert.deepEqual(passwords.load(), { running: 2, waiting: 0 }, 'the third starts when the first ends')
+    for (const h of held.started.slice(1)) h.finish()
     assert.equal(new Set(await Promise.all(burst)).size, 3)
     assert.deepEqual(passwords.load(), { running: 0, waiting: 0 })
   })
 
-  test('a hash that cannot start within the wait is refused at once as busy (503), and never runs', async () => {
-    const passwords = createPasswordHasher({ concurrency: 1, maxWaitMs: 20 })
+  test('a hash that cannot start within the wait is refused at once as busy (503), and never runs', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const held = heldDerivation()
+    const passwords = createPasswordHasher({ concurrency: 1, maxWaitMs: 20, deriveKey: held.deriveKey })
     const first = passwords.hash('the first')
-    await assert.rejects(passwords.hash('the second'), (err: { statusCode: number, code: string, retryAfterSeconds: number }) => {
+    const second = passwords.hash('the second')
+    while (held.started.length < 1) await turnTaken()
+    t.mock.timers.tick(20)
+    await assert.rejects(second, (err: { statusCode: number, code: string, retryAfterSeconds: number }) => {
       assert.deepEqual([err.statusCode, err.code, err.retryAfterSeconds], [503, 'TIMELINE_PASSWORD_HASHING_BUSY', 1])
       return true
     })
     assert.deepEqual(passwords.load(), { running: 1, waiting: 1 }, 'refused while the first still ran, not at its turn')
+    held.started[0]!.finish()
     await first
     await turnTaken()
-    assert.deepEqual(passwords.load(), { running: 0, waiting: 0 }, 'its turn passed without computing it')
+    assert.deepEqual(passwords.load(), { running: 0, waiting: 0 })
+    assert.deepEqual(held.started.map((h) => h.password), ['the first'], 'its turn passed without computing it')
   })
 
-  test('a hash whose client left is dropped from the queue unrun', async () => {
-    const passwords = createPasswordHasher({ concurrency: 1 })
+  test('a hash whose client left is dropped from the queue unrun', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] })
+    const held = heldDerivation()
+    const passwords = createPasswordHasher({ concurrency: 1, deriveKey: held.deriveKey })
     const stored = 'scrypt$32768$8$3$c2FsdHNhbHRzYWx0c2FsdA$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U'
     const first = passwords.verify('the first', stored)
     const client = new AbortController()
     const second = passwords.verify('the second', stored, client.signal)
-    await turnTaken()
     assert.deepEqual(passwords.load(), { running: 1, waiting: 1 })
     client.abort(new Error('the client left'))
     await assert.rejects(second, /the client left/)
+    while (held.started.length < 1) await turnTaken()
+    held.started[0]!.finish()
     assert.equal(await first, false)
     await turnTaken()
     assert.deepEqual(passwords.load(), { running: 0, waiting: 0 })
+    assert.deepEqual(held.started.map((h) => h.password), ['the first'])
   })
 
   test('a request aborts its signal when the client hangs up before the answer, and not after it', async (t) => {
