@@ -41,7 +41,14 @@ function containerStarters (): Record<keyof TestServers, Starter> {
   return {
     postgresUrl: async () => {
       const { PostgreSqlContainer } = await import('@testcontainers/postgresql')
-      const c = await new PostgreSqlContainer('postgres:17-alpine').withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=400']).start()
+      // The module's own health check runs `sh -c pg_isready` every 250 ms with a 1 s timeout: on
+      // a loaded machine Docker kills the timed-out shell, its pg_isready is orphaned to PID 1,
+      // which is the postmaster, and the postmaster takes the orphan's SIGPIPE death for a
+      // crashed backend and restarts every session. pg_isready alone, with room, has no child.
+      const c = await new PostgreSqlContainer('postgres:17-alpine')
+        .withCommand(['postgres', '-c', 'fsync=off', '-c', 'max_connections=400'])
+        .withHealthCheck({ test: ['CMD', 'pg_isready', '--host', 'localhost', '--username', 'test', '--dbname', 'test'], interval: 1_000, timeout: 10_000, retries: 300 })
+        .start()
       return { value: c.getConnectionUri(), stop: async () => { await c.stop() } }
     },
     redisUrl: async () => {
@@ -49,12 +56,81 @@ function containerStarters (): Record<keyof TestServers, Starter> {
       const c = await new RedisContainer('redis:7-alpine').start()
       return { value: c.getConnectionUrl(), stop: async () => { await c.stop() } }
     },
-    kafkaBrokers: async () => {
-      const { KafkaContainer } = await import('@testcontainers/kafka')
-      // Confluent Platform 8.0 is Apache Kafka 4.0 in KRaft mode.
-      const c = await new KafkaContainer('confluentinc/cp-kafka:8.0.0').withEnvironment({ KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false' }).start()
-      return { value: `${c.getHost()}:${c.getMappedPort(9093)}`, stop: async () => { await c.stop() } }
+    kafkaBrokers: startKafkaContainer
+  }
+}
+
+/** The image docker-compose.yml runs, so tests and the compose stack meet the same broker. */
+export const KAFKA_IMAGE = 'apache/kafka:4.1.1'
+
+/**
+ * Kafka in a container, on the image compose uses. A client must reach the broker at the
+ * address the broker advertises, and the host port is known only once the container runs; so
+ * the container waits for a starter script that the harness writes with that port, then runs
+ * the image's own entry point. (@testcontainers/kafka does the same, for Confluent's images
+ * only.) Its start() would return before the broker listens: this waits until it answers.
+ */
+async function startKafkaContainer (): Promise<{ value: string, stop: () => Promise<void> }> {
+  const { GenericContainer, Wait } = await import('testcontainers')
+  const starter = '/tmp/shortfeed-start.sh'
+  const container = await new GenericContainer(KAFKA_IMAGE)
+    .withExposedPorts(9092)
+    .withEnvironment({
+      KAFKA_NODE_ID: '1',
+      KAFKA_PROCESS_ROLES: 'broker,controller',
+      KAFKA_LISTENERS: 'PLAINTEXT://:9092,BROKER://:9094,CONTROLLER://:9093',
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      KAFKA_INTER_BROKER_LISTENER_NAME: 'BROKER',
+      KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+      KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+      KAFKA_NUM_PARTITIONS: '6',
+      KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+      KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS: '6',
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+      KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: '1',
+      KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: '1',
+      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+      KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m'
+    })
+    .withEntrypoint(['sh'])
+    .withCommand(['-c', `echo 'waiting for the starter'; while [ ! -f ${starter} ]; do sleep 0.1; done; exec sh ${starter}`])
+    .withWaitStrategy(Wait.forLogMessage('waiting for the starter'))
+    .start()
+  const brokers = `${container.getHost()}:${container.getMappedPort(9092)}`
+  await container.copyContentToContainer([{
+    content: `export KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://${brokers},BROKER://localhost:9094\nexec /etc/kafka/docker/run\n`,
+    target: starter
+  }])
+  try {
+    await untilKafkaAnswers(brokers)
+  } catch (err) {
+    const logs = await container.logs({ tail: 40 })
+    let text = ''
+    for await (const chunk of logs) text += String(chunk)
+    await container.stop()
+    throw new Error(`${KAFKA_IMAGE} did not answer at ${brokers}: ${(err as Error).message}\n${text}`)
+  }
+  return { value: brokers, stop: async () => { await container.stop() } }
+}
+
+/** Until an admin client can describe the cluster (quorum formed, broker registered). */
+async function untilKafkaAnswers (brokers: string, timeoutMs = 180_000): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs')
+  const admin = new Kafka({ clientId: 'test-harness', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin()
+  const deadline = Date.now() + timeoutMs
+  for (let last: unknown; ;) {
+    try {
+      await admin.connect()
+      if ((await admin.describeCluster()).brokers.length > 0) return
+    } catch (err) {
+      last = err
+    } finally {
+      await admin.disconnect().catch(() => {})
     }
+    if (Date.now() > deadline) throw new Error(`no answer in ${timeoutMs / 1000} s (${(last as Error | undefined)?.message ?? 'no brokers'})`)
+    await new Promise((resolve) => setTimeout(resolve, 500))
   }
 }
 

