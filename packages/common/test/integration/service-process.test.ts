@@ -67,7 +67,7 @@ describe('a service process', () => {
     const base = `http://127.0.0.1:${env['PORT']}`
 
     // Each probe has a 1 s deadline, which a loaded machine can miss once: ready is what it settles on.
-    const ready = await eventually(async () => (await fetch(`${base}/health/ready`)).json(), (body) => body.status === 'ok')
+    const ready = await eventually(async () => await (await fetch(`${base}/health/ready`)).json() as { status: string }, (body) => body.status === 'ok')
     assert.deepEqual(ready, { status: 'ok', checks: { postgres: 'up', redis: 'up', kafka: 'up' } })
 
     const inFlight = fetch(`${base}/slow`)
