@@ -1,7 +1,7 @@
 // What a test file imports to reach real servers: their URLs (started once per run by the
 // global setup, or on demand when a single file runs alone), a fresh database per test, and
 // unique names so tests run in parallel against one set of servers.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { after } from 'node:test'
 import { ensureDatabase, freePort } from '@shortfeed/infra'
@@ -75,6 +75,11 @@ export interface ServiceProcessOptions {
   onOutput?: (text: string) => void
 }
 
+// A test file that times out is ended before its after hooks run: the services it started must
+// not outlive it.
+const serviceProcesses = new Set<ChildProcess>()
+process.once('exit', () => { for (const child of serviceProcesses) child.kill('SIGKILL') })
+
 /**
  * Starts services/<dir>/<entry> as a real process (killed after the file) and resolves with
  * its base URL once /health/ready answers.
@@ -92,6 +97,8 @@ export async function startServiceProcess (options: ServiceProcessOptions): Prom
     for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => { onOutput(chunk.toString()) })
   }
   after(() => { child.kill('SIGTERM') })
+  serviceProcesses.add(child)
+  child.once('exit', () => { serviceProcesses.delete(child) })
   const url = `http://127.0.0.1:${port}`
   for (const deadline = Date.now() + 60_000; ;) {
     if (child.exitCode !== null) throw new Error(`${options.dir}/${options.entry ?? 'src/server.ts'} exited with ${child.exitCode}`)

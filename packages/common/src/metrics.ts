@@ -3,6 +3,8 @@
 import { metrics, type Meter } from '@opentelemetry/api'
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
 import { resourceFromAttributes } from '@opentelemetry/resources'
+import { registerInstrumentations } from '@opentelemetry/instrumentation'
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { setActiveTelemetry, type Telemetry } from './telemetry-state.ts'
 
@@ -16,6 +18,30 @@ export function createPrometheusReader (): PrometheusExporter {
 
 export function prometheusExporter (): PrometheusExporter | undefined {
   return prometheus
+}
+
+/** Request duration buckets, in seconds: from a cached redirect (~1 ms) to a gateway timeout. */
+export const REQUEST_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+/**
+ * service_request_duration (seconds) by method, route and status code: RED for every service,
+ * with or without tracing (the HTTP instrumentation's own http_server_request_duration exists
+ * only where tracing is on).
+ */
+export function requestDurationHistogram () {
+  return metrics.getMeter('shortfeed.http').createHistogram('service_request_duration', {
+    description: 'Requests served, by method, route pattern and status code (RED: rate, errors, duration)',
+    unit: 's',
+    advice: { explicitBucketBoundaries: REQUEST_DURATION_BUCKETS }
+  })
+}
+
+/**
+ * Node's own health as metrics: event-loop delay and utilisation, heap by space, GC time
+ * (OpenTelemetry's runtime instrumentation; perf_hooks sampling, no patching).
+ */
+export function startRuntimeMetrics (): void {
+  registerInstrumentations({ instrumentations: [new RuntimeNodeInstrumentation({ monitoringPrecision: 50 })] })
 }
 
 /** A service's meter; instruments are no-ops when telemetry is not started (unit tests). */
@@ -34,6 +60,7 @@ export function startMetrics (options: { serviceName: string }): Telemetry {
     readers: [createPrometheusReader()]
   })
   metrics.setGlobalMeterProvider(provider)
+  startRuntimeMetrics()
   const telemetry: Telemetry = { shutdown: () => provider.shutdown() }
   setActiveTelemetry(telemetry)
   return telemetry

@@ -20,6 +20,7 @@ if (process.env['OTEL_SDK_DISABLED'] !== 'true') {
       otlpEndpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'],
       otlpProtocol: process.env['OTEL_EXPORTER_OTLP_PROTOCOL'],
       exportDelayMs: process.env['OTEL_BSP_SCHEDULE_DELAY'] ? Number(process.env['OTEL_BSP_SCHEDULE_DELAY']) : undefined,
+      otlpMetrics: (process.env['OTEL_METRICS_EXPORTER'] ?? 'otlp').split(',').map((e) => e.trim()).includes('otlp'),
       instrumentations
     })
   } else {

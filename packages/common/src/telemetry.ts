@@ -9,6 +9,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
 import { NodeSDK } from '@opentelemetry/sdk-node'
@@ -27,6 +28,11 @@ export interface TelemetryOptions {
   otlpProtocol?: string | undefined
   /** How often finished spans are sent (OTEL_BSP_SCHEDULE_DELAY), default 5 s. */
   exportDelayMs?: number | undefined
+  /**
+   * Push metrics over OTLP too (OTEL_METRICS_EXPORTER lists `otlp`, its default). Where
+   * Prometheus scrapes every instance itself (compose), `prometheus` alone avoids a second copy.
+   */
+  otlpMetrics?: boolean | undefined
   /** Extra processors, e.g. an in-memory exporter in tests. */
   spanProcessors?: SpanProcessor[]
   /** Defaults to createInstrumentations(); pass the ones the module hooks were installed for. */
@@ -43,7 +49,8 @@ export function createInstrumentations () {
     new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route) => route.url.startsWith('/health/') }),
     new PgInstrumentation({ requireParentSpan: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),
-    new KafkaJsInstrumentation()
+    new KafkaJsInstrumentation(),
+    new RuntimeNodeInstrumentation({ monitoringPrecision: 50 })
   ]
 }
 
@@ -64,7 +71,7 @@ export function startTelemetry (options: TelemetryOptions): Telemetry {
     logRecordProcessors: [],
     metricReaders: [
       createPrometheusReader(),
-      ...(endpoint ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: 10_000 })] : [])
+      ...(endpoint && options.otlpMetrics !== false ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: 10_000 })] : [])
     ]
   })
   sdk.start()

@@ -28,7 +28,9 @@ export async function buildApp (config: GatewayConfig) {
     redact: [...secretNames(GatewayConfig), 'req.headers["x-shortfeed-identity"]'],
     trustProxy: trustProxySetting(config.TRUST_PROXY),
     // One public document, the merged one at /docs/json: the edge's own routes are not the API.
-    openApiRoute: false
+    openApiRoute: false,
+    // gateway_request_duration names the public route; the catch-all proxy's pattern would not.
+    requestMetrics: false
   })
 
   await app.register(underPressure, {

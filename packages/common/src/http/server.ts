@@ -12,7 +12,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Static, TObject, TProperties } from 'typebox'
 import { ConfigError, loadConfig } from '../config.ts'
 import { loggerOptions } from '../logger.ts'
-import { prometheusExporter } from '../metrics.ts'
+import { prometheusExporter, requestDurationHistogram } from '../metrics.ts'
 import { shutdownTelemetry } from '../telemetry-state.ts'
 import health from './health.ts'
 import { ID_FORMAT, isInt64Id } from './ids.ts'
@@ -37,6 +37,8 @@ export interface ServerOptions {
   trustProxy?: boolean | string | string[]
   /** Serve this server's own OpenAPI document at /openapi.json (default true; the gateway serves the merged one at /docs instead). */
   openApiRoute?: boolean
+  /** Record service_request_duration per route (default true; the gateway keeps its own per public route). */
+  requestMetrics?: boolean
 }
 
 export async function createServer (options: ServerOptions) {
@@ -78,6 +80,13 @@ export async function createServer (options: ServerOptions) {
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
   })
+  if (options.requestMetrics !== false) {
+    // RED per route: the route's pattern, never the raw URL, so the label set stays bounded.
+    const duration = requestDurationHistogram()
+    app.addHook('onResponse', async (request, reply) => {
+      duration.record(reply.elapsedTime / 1000, { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode })
+    })
+  }
 
   // Graceful drain: Fastify closes idle keep-alive sockets when close() starts, but a socket
   // busy at that moment would stay open for the whole keep-alive timeout once its response is
