@@ -58,21 +58,26 @@ test('a post created through the gateway is one trace from the edge to the fan-o
   const created = await fetch(`${gateway}/api/v1/posts`, { method: 'POST', headers: { ...json, authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ text: 'traced' }) })
   assert.equal(created.status, 201)
 
-  // Wait for the worker's consume span itself: its children (the worker's queries) end, and are
-  // exported, before it does, so any worker span in the trace is not yet the whole trace.
-  const root = () => spans.find((s) => s.service === 'gateway' && s.kind === 2 && s.name.startsWith('POST') && !s.parentSpanId && spans.some((c) => c.traceId === s.traceId && c.service === 'timeline-fanout' && /post\.created/.test(c.name)))
-  const edge = await eventually(root, (found) => found !== undefined).catch(() => undefined)
-  assert.ok(edge, `no gateway trace reaching the fan-out worker; traces seen: ${JSON.stringify([...new Set(spans.map((s) => `${s.service}:${s.name}`))])}`)
+  // Spans leave each process in batches, on its own schedule: wait until the trace has every hop
+  // and every span's parent, then check it.
+  const expected: Array<[string, RegExp, string]> = [
+    ['gateway', /^POST/, 'gateway server span'],
+    ['timeline', /POST \/api\/v1\/posts|^POST/, 'timeline server span'],
+    ['timeline', /INSERT|pg\.query|insert/i, 'pg insert in the timeline'],
+    ['timeline', /post\.created/, 'the outbox relay\'s produce to post.created'],
+    ['timeline-fanout', /post\.created/, 'the fan-out worker\'s consume of post.created']
+  ]
+  const roots = () => spans.filter((s) => s.service === 'gateway' && s.kind === 2 && s.name.startsWith('POST') && !s.parentSpanId)
+  const traceOf = (root: Span) => spans.filter((s) => s.traceId === root.traceId)
+  const missing = (trace: Span[]) => expected.filter(([service, pattern]) => !trace.some((s) => s.service === service && pattern.test(s.name))).map(([, , what]) => what)
+  const orphans = (trace: Span[]) => trace.filter((s) => s.parentSpanId && !trace.some((p) => p.spanId === s.parentSpanId))
+  const edge = await eventually(() => roots().find((root) => missing(traceOf(root)).length === 0 && orphans(traceOf(root)).length === 0), (found) => found !== undefined, 60_000).catch(() => undefined)
+  const seen = roots().map((root) => ({ missing: missing(traceOf(root)), orphans: orphans(traceOf(root)).map((s) => `${s.service}:${s.name}`) }))
+  assert.ok(edge, `no complete gateway trace reaching the fan-out worker; gateway traces seen: ${JSON.stringify(seen)}`)
 
-  const trace = spans.filter((s) => s.traceId === edge.traceId)
+  const trace = traceOf(edge)
   // SHOW_TRACE=1 prints the trace, one span a line: what a newcomer would see in Jaeger.
   if (process.env['SHOW_TRACE']) console.log(trace.map((s) => `${s.service} ${s.kind} ${s.name}`).join('\n'))
-  const has = (service: string, pattern: RegExp) => trace.some((s) => s.service === service && pattern.test(s.name))
-  assert.ok(has('gateway', /^POST/), 'gateway server span')
-  assert.ok(has('timeline', /POST \/api\/v1\/posts|^POST/), 'timeline server span')
-  assert.ok(has('timeline', /INSERT|pg\.query|insert/i), 'pg insert in the timeline')
-  assert.ok(has('timeline', /post\.created/), 'the outbox relay\'s produce to post.created')
-  assert.ok(has('timeline-fanout', /post\.created/), 'the fan-out worker\'s consume of post.created')
 
   // Every span hangs, through its parents, off the gateway's server span.
   const byId = new Map(trace.map((s) => [s.spanId, s]))
