@@ -61,7 +61,7 @@ function parseResponse (raw: Buffer, method: string): RawResponse {
 }
 
 /** Sends one request to `baseUrl` (http://host:port) and resolves with the whole response. */
-export function rawRequest (baseUrl: string, request: RawRequest, timeoutMs = 15_000): Promise<RawResponse> {
+export function rawRequest (baseUrl: string, request: RawRequest, timeoutMs = 45_000): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl)
   const body = request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8')
   const lines = [`${request.method} ${request.path} HTTP/1.1`, `host: ${hostname}:${port}`, 'connection: close']
