@@ -101,7 +101,7 @@ describe('resilience', () => {
       UPSTREAM_TIMELINE: timeline.url,
       REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
       REDIS_COMMAND_TIMEOUT_MS: '100',
-      RATE_LIMIT_READ: '2/60'
+      RATE_LIMIT_READ: '2/3600'
     })
     const failOpen = await counter(gateway, 'gateway_ratelimit_fail_open')
     const statuses = []
