@@ -11,9 +11,19 @@ export function setActiveTelemetry (telemetry: Telemetry): void {
   active = telemetry
 }
 
+/**
+ * The longest the last flush may take. Exporters retry an unreachable collector for up to 10 s
+ * each; a shutdown must not spend its grace period on telemetry, which is best effort.
+ */
+export const TELEMETRY_SHUTDOWN_MS = 3_000
+
 /** Flushes and stops the telemetry started for this process, if any (called last in graceful shutdown). */
 export async function shutdownTelemetry (): Promise<void> {
   const telemetry = active
   active = undefined
-  await telemetry?.shutdown()
+  if (!telemetry) return
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, TELEMETRY_SHUTDOWN_MS).unref() })
+  await Promise.race([telemetry.shutdown().catch(() => {}), deadline])
+  clearTimeout(timer)
 }

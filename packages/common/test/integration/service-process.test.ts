@@ -15,7 +15,9 @@ interface Started { child: ChildProcessWithoutNullStreams, stdout: () => string,
 const preload = new URL('../../src/register-telemetry.ts', import.meta.url).pathname
 
 function startFixture (env: Record<string, string>, nodeArgs: string[] = []): Started {
-  const child = spawn(process.execPath, [...nodeArgs, fixture], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', ...env } })
+  // A grace period no loaded machine runs out of: these tests check that shutdown is graceful
+  // (exit 0), not how fast it is.
+  const child = spawn(process.execPath, [...nodeArgs, fixture], { env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '60000', ...env } })
   let out = ''
   let err = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
@@ -25,12 +27,17 @@ function startFixture (env: Record<string, string>, nodeArgs: string[] = []): St
   return { child, stdout: () => out, stderr: () => err, exit }
 }
 
-/** The first match of `pattern` in the process's output; fails at once if the process exits. */
+/**
+ * The first match of `pattern` in the process's output; fails at once if the process exits.
+ * Starting a process (type stripping, migrations, a Kafka client) took over 30 s on two cores
+ * loaded by stress-ng and a bench: the wait is bounded by the test's timeout, not a guess.
+ */
+const PROCESS_START_MS = 150_000
 async function waitForOutput (started: Started, pattern: RegExp): Promise<RegExpMatchArray> {
   const match = await eventually(() => {
     if (started.child.exitCode !== null) throw new Error(`exited with ${started.child.exitCode} before ${pattern}.\nstdout: ${started.stdout()}\nstderr: ${started.stderr()}`)
     return started.stdout().match(pattern)
-  }, (m) => m !== null)
+  }, (m) => m !== null, PROCESS_START_MS)
   return match!
 }
 
@@ -44,8 +51,11 @@ async function goodEnv (): Promise<Record<string, string>> {
   }
 }
 
+// Per test: a start, maybe a second one, and a drain, however slowly the machine runs them.
+const slow = { timeout: 2 * PROCESS_START_MS + 60_000 }
+
 describe('a service process', () => {
-  test('when a variable is missing or malformed, then it exits with code 78 naming each one', async () => {
+  test('when a variable is missing or malformed, then it exits with code 78 naming each one', slow, async () => {
     const started = startFixture({ PORT: 'http', REDIS_URL: 'localhost:6379', KAFKA_BROKERS: 'k:9092' })
     assert.equal(await started.exit, 78)
     assert.match(started.stderr(), /Invalid configuration for fixture/)
@@ -54,13 +64,13 @@ describe('a service process', () => {
     assert.match(started.stderr(), /REDIS_URL: must match pattern/)
   })
 
-  test('when production runs with the development secret, then it refuses to start', async () => {
+  test('when production runs with the development secret, then it refuses to start', slow, async () => {
     const started = startFixture({ ...await goodEnv(), NODE_ENV: 'production' })
     assert.equal(await started.exit, 78)
     assert.match(started.stderr(), /FIXTURE_SECRET: must be set to a real secret in production/)
   })
 
-  test('when configured, then it migrates, serves, is ready, and drains an in-flight request on SIGTERM', async () => {
+  test('when configured, then it migrates, serves, is ready, and drains an in-flight request on SIGTERM', slow, async () => {
     const env = await goodEnv()
     const started = startFixture(env)
     await waitForOutput(started, /listening/)
@@ -82,7 +92,7 @@ describe('a service process', () => {
     await assert.rejects(fetch(`${base}/health/live`))
   })
 
-  test('started with the telemetry preload and no collector, then it serves metrics and does not trace', async () => {
+  test('started with the telemetry preload and no collector, then it serves metrics and does not trace', slow, async () => {
     const env = await goodEnv()
     const started = startFixture({ ...env, OTEL_SERVICE_NAME: 'fixture' }, ['--import', preload])
     await waitForOutput(started, /listening/)
@@ -95,7 +105,7 @@ describe('a service process', () => {
     assert.equal(await started.exit, 0)
   })
 
-  test('started with the telemetry preload and a collector, then it traces', async () => {
+  test('started with the telemetry preload and a collector, then it traces', slow, async () => {
     const env = await goodEnv()
     // Nothing listens there and nothing is sampled: the provider is registered all the same.
     const collector = `http://127.0.0.1:${await freePort()}`
@@ -106,7 +116,7 @@ describe('a service process', () => {
     assert.equal(await started.exit, 0)
   })
 
-  test('when Redis is unreachable, then it still starts and readiness names redis as down', async () => {
+  test('when Redis is unreachable, then it still starts and readiness names redis as down', slow, async () => {
     const env: Record<string, string> = { ...await goodEnv(), REDIS_URL: `redis://127.0.0.1:${await freePort()}` }
     const started = startFixture(env)
     await waitForOutput(started, /listening/)
