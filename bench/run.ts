@@ -10,11 +10,11 @@ import { parseArgs } from 'node:util'
 import { freePort, spawnServer, waitUntilReady, type ServerProcess } from '@shortfeed/infra'
 import { startStack, type Stack } from '@shortfeed/infra/stack'
 import { Redis } from 'ioredis'
-import pg from 'pg'
-import { createApi, type User } from './lib/api.ts'
+import { createApi } from './lib/api.ts'
 import { measure, type LoadResult, type LoadTarget } from './lib/load.ts'
 import { printReport, type Report } from './lib/report.ts'
 import { measureFanout, seedFollowers } from './scenarios/fanout.ts'
+import { seedCelebrityReader } from './scenarios/timeline.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -61,9 +61,13 @@ function peakRssMb (pid: number): number {
 async function main () {
   const t0 = Date.now()
   log(`starting the stack natively in ${dataDir}`)
+  // The limiter still decides every request (its cost is measured); it just never says no.
+  const limits = { RATE_LIMIT_REDIRECT: '1000000000/1', RATE_LIMIT_READ: '1000000000/1', RATE_LIMIT_WRITE: '1000000000/1', RATE_LIMIT_LOGIN: '1000000000/1' }
   const processEnv: Record<string, Record<string, string>> = {
-    // The limiter still runs on every request (its cost is measured); it just never says no.
-    gateway: { RATE_LIMIT_REDIRECT: '1000000000/1', RATE_LIMIT_READ: '1000000000/1', RATE_LIMIT_WRITE: '1000000000/1', RATE_LIMIT_LOGIN: '1000000000/1' }
+    gateway: limits,
+    // A second gateway balancing over two shortener instances: the horizontal-scaling row.
+    // eslint-disable-next-line no-template-curly-in-string -- the stack expands it, not JavaScript
+    'gateway-2': { ...limits, UPSTREAM_SHORTENER: '${urls:shortener}' }
   }
   for (const name of args.profile) {
     processEnv[name] = { ...processEnv[name], NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(root, 'bench/results/profiles', name)}` }
@@ -73,6 +77,7 @@ async function main () {
     anyPorts: true,
     env: { CELEBRITY_FOLLOWER_THRESHOLD: String(CELEBRITY_THRESHOLD) },
     processEnv,
+    instances: { shortener: 2, gateway: 2 },
     log
   })
   const url = (name: string) => stack!.processes.find((p) => p.name === name)!.url
@@ -93,6 +98,7 @@ async function main () {
     await redis.set(`baseline:${code}`, target)
     // Warm the shortener's cache: the scenario is the cache-hit path.
     await fetch(`${shortenerUrl}/${code}`, { redirect: 'manual' })
+    await fetch(`${url('shortener-2')}/${code}`, { redirect: 'manual' })
   }
   redis.disconnect()
   const redirects = codes.map((code) => ({ path: `/${code}` }))
@@ -101,7 +107,8 @@ async function main () {
     { name: 'baseline (Fastify + ioredis)', baseUrl: baseline.url, requests: redirects, expectStatus: 302, processes: [{ name: 'baseline', pid: baseline.process.pid }] },
     { name: 'shortener direct', baseUrl: shortenerUrl, requests: redirects, expectStatus: 302, processes: [pid('shortener')] },
     { name: 'minimal proxy → shortener', baseUrl: minimalProxy.url, requests: redirects, expectStatus: 302, processes: [{ name: 'proxy', pid: minimalProxy.process.pid }, pid('shortener')] },
-    { name: 'gateway → shortener', baseUrl: gatewayUrl, requests: redirects, expectStatus: 302, processes: [pid('gateway'), pid('shortener')] }
+    { name: 'gateway → shortener', baseUrl: gatewayUrl, requests: redirects, expectStatus: 302, processes: [pid('gateway'), pid('shortener')] },
+    { name: 'gateway → 2 shorteners', baseUrl: url('gateway-2'), requests: redirects, expectStatus: 302, processes: [pid('gateway-2'), pid('shortener'), pid('shortener-2')] }
   ]
   const load = { durationSeconds, warmupSeconds, runs, connections }
 
@@ -109,7 +116,7 @@ async function main () {
   const redirectMax = await measure(redirectTargets, load)
   const fixedRate = Math.round(redirectMax[0]!.rps / 2)
   log(`redirect (cache hit): latency at ${fixedRate} req/s`)
-  const redirectFixed = await measure(redirectTargets, { ...load, rate: fixedRate })
+  const redirectFixed = await measure(redirectTargets.slice(0, 4), { ...load, rate: fixedRate })
 
   log('shorten through the gateway')
   const writer = await api.register('bench_writer')
@@ -122,20 +129,7 @@ async function main () {
   }], { ...load, connections: 16 })
 
   log('home timeline with 10 followed celebrities')
-  const timelineDb = new URL('/timeline', stack.infra.postgresUrl).toString()
-  const reader = await api.register('bench_reader')
-  const celebrities: User[] = []
-  for (let i = 0; i < 10; i++) celebrities.push(await api.register(`bench_celebrity${i}`))
-  {
-    // Ten accounts with a million followers each: only the counter decides who is pulled.
-    const pool = new pg.Pool({ connectionString: timelineDb, max: 1 })
-    await pool.query('UPDATE users SET follower_count = 1000000 WHERE id = ANY($1::bigint[])', [celebrities.map((c) => c.id)])
-    await pool.end()
-  }
-  for (const celebrity of celebrities) {
-    await api.follow(reader, celebrity.id)
-    for (let p = 0; p < 20; p++) await api.post(celebrity, `post ${p} from ${celebrity.handle}`)
-  }
+  const reader = await seedCelebrityReader(api, stack.infra.postgresUrl, 'bench')
   const [timeline] = await measure([{
     name: 'GET /api/v1/timeline via gateway',
     baseUrl: gatewayUrl,
@@ -146,7 +140,7 @@ async function main () {
 
   log(`fan-out to ${followers} followers`)
   const author = await api.register('bench_author')
-  const followerIds = await seedFollowers(timelineDb, stack.infra.redisUrl, author, followers)
+  const followerIds = await seedFollowers(new URL('/timeline', stack.infra.postgresUrl).toString(), stack.infra.redisUrl, author, followers)
   const fanout = await measureFanout({ api, author, followerIds, redisUrl: stack.infra.redisUrl, fanoutMetricsUrl: `${url('timeline-fanout')}/metrics`, runs })
 
   const rss = [

@@ -23,7 +23,10 @@ export interface ProcessManifest {
   database?: string
   /** Migrations folder relative to the service folder, applied before any process starts. */
   migrations?: string
-  /** Extra environment; `${port:<name>[,<fallback>]}` expands to a process's port. */
+  /**
+   * Extra environment: `${port:<name>[,<fallback>]}` expands to a process's port (its first
+   * instance), `${urls:<name>}` to the URLs of all its instances, comma-separated.
+   */
   env?: Record<string, string>
   /** Lower starts first; the gateway goes last. */
   startOrder?: number
@@ -47,8 +50,10 @@ export interface StackOptions {
   given?: Partial<Infrastructure>
   /** Environment for every service process, on top of this process's. */
   env?: Record<string, string>
-  /** Environment per process name, applied last. */
+  /** Environment per process name (instances: `shortener-2`…), expanded as manifests are, applied last. */
   processEnv?: Record<string, Record<string, string>>
+  /** Instances per process name (default 1); the second of `shortener` is `shortener-2`. */
+  instances?: Record<string, number>
   /** Node flags before the entry; the default preloads telemetry as production does. */
   nodeArgs?: string[]
   log?: (line: string) => void
@@ -175,8 +180,13 @@ export async function startStack (options: StackOptions): Promise<Stack> {
     const built = Date.now()
     await buildServices()
     log(`built (tsc -b) in ${((Date.now() - built) / 1000).toFixed(1)} s`)
+    const instances = all.flatMap(({ service, manifest }) => Array.from({ length: options.instances?.[manifest.name] ?? 1 }, (_, i) =>
+      ({ service, manifest, name: i === 0 ? manifest.name : `${manifest.name}-${i + 1}`, index: i })))
     const ports = new Map<string, number>()
-    for (const { manifest } of all) ports.set(manifest.name, options.ports?.[manifest.name] ?? (options.anyPorts ? await freePort() : manifest.port))
+    for (const { name, manifest, index } of instances) {
+      ports.set(name, options.ports?.[name] ?? (options.anyPorts ? await freePort() : index > 0 ? await freePort(manifest.port + 100 * index) : manifest.port))
+    }
+    const urlsOf = (name: string) => instances.filter((i) => i.manifest.name === name).map((i) => `http://127.0.0.1:${ports.get(i.name)}`)
 
     const migrated = new Set<string>()
     for (const { service, manifest } of all) {
@@ -191,32 +201,38 @@ export async function startStack (options: StackOptions): Promise<Stack> {
     const logsDir = join(dataDir, 'logs')
     mkdirSync(logsDir, { recursive: true })
     const started: StartedProcess[] = []
-    for (const { service, manifest } of all.sort((a, b) => (a.manifest.startOrder ?? 0) - (b.manifest.startOrder ?? 0))) {
+    for (const { service, manifest, name } of instances.sort((a, b) => (a.manifest.startOrder ?? 0) - (b.manifest.startOrder ?? 0))) {
       // `${port:a,b}` is the port of process a, or of b when a is not declared (yet).
-      const expand = (value: string) => value.replace(/\$\{port:([\w,-]+)\}/g, (_m, names: string) => {
-        const found = names.split(',').map((n) => ports.get(n)).find((p) => p !== undefined)
-        if (found === undefined) throw new Error(`${manifest.name}: no process among ${names} for \${port:${names}}`)
-        return String(found)
-      })
-      const declared = Object.fromEntries(Object.entries(manifest.env ?? {}).map(([k, v]) => [k, expand(v)]))
+      const expand = (value: string) => value
+        .replace(/\$\{port:([\w,-]+)\}/g, (_m, names: string) => {
+          const found = names.split(',').map((n) => ports.get(n)).find((p) => p !== undefined)
+          if (found === undefined) throw new Error(`${name}: no process among ${names} for \${port:${names}}`)
+          return String(found)
+        })
+        .replace(/\$\{urls:([\w-]+)\}/g, (_m, target: string) => {
+          const urls = urlsOf(target)
+          if (urls.length === 0) throw new Error(`${name}: no process ${target} for \${urls:${target}}`)
+          return urls.join(',')
+        })
+      const expandAll = (vars: Record<string, string> | undefined) => Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, expand(v)]))
       const env = {
         ...process.env,
-        ...declared,
+        ...expandAll(manifest.env),
         ...options.env,
-        PORT: String(ports.get(manifest.name)),
+        PORT: String(ports.get(name)),
         HOST: '127.0.0.1',
         SERVICE_NAME: manifest.name,
         MIGRATE_ON_START: 'false',
         REDIS_URL: infra.redisUrl,
         KAFKA_BROKERS: infra.kafkaBrokers,
         ...(manifest.database ? { DATABASE_URL: new URL(`/${manifest.database}`, infra.postgresUrl).toString() } : {}),
-        ...options.processEnv?.[manifest.name]
+        ...expandAll(options.processEnv?.[name])
       }
       const nodeArgs = options.nodeArgs ?? [...SERVICE_HEAP_FLAGS, '--import', '@shortfeed/common/register-telemetry']
-      const url = `http://127.0.0.1:${ports.get(manifest.name)}`
+      const url = `http://127.0.0.1:${ports.get(name)}`
       const launch = async () => {
-        const child = spawnServer(manifest.name, process.execPath, [COMPILED_CONDITION, ...nodeArgs, compiledEntry(manifest.entry)], {
-          cwd: service.dir, env, logFile: join(logsDir, `${manifest.name}.log`)
+        const child = spawnServer(name, process.execPath, [COMPILED_CONDITION, ...nodeArgs, compiledEntry(manifest.entry)], {
+          cwd: service.dir, env, logFile: join(logsDir, `${name}.log`)
         })
         try {
           await waitUntilReady(child, async () => {
@@ -230,16 +246,16 @@ export async function startStack (options: StackOptions): Promise<Stack> {
         return child
       }
       const entry: StartedProcess = {
-        name: manifest.name,
+        name,
         url,
         process: await launch(),
         async restart () {
-          if (!entry.process.hasExited()) throw new Error(`${manifest.name} is still running (pid ${entry.process.pid})`)
+          if (!entry.process.hasExited()) throw new Error(`${name} is still running (pid ${entry.process.pid})`)
           entry.process = await launch()
           return entry.process
         }
       }
-      owned.push({ name: manifest.name, pid: entry.process.pid, stop: () => entry.process.stop('SIGTERM', 15_000) })
+      owned.push({ name, pid: entry.process.pid, stop: () => entry.process.stop('SIGTERM', 15_000) })
       started.push(entry)
     }
     return started

@@ -2,7 +2,7 @@
 // pretty output only for a developer at a terminal.
 import { trace } from '@opentelemetry/api'
 import type { FastifyRequest } from 'fastify'
-import type { LoggerOptions } from 'pino'
+import pino, { type DestinationStream, type LoggerOptions } from 'pino'
 
 export interface LoggerSettings {
   service: string
@@ -53,8 +53,42 @@ function serializeRequest (request: FastifyRequest) {
   }
 }
 
+/** Lines held before a write: one syscall per ~4 KiB of log instead of one per line. */
+export const LOG_BUFFER_BYTES = 4096
+/** The longest a line waits in the buffer when traffic is too thin to fill it. */
+export const LOG_FLUSH_INTERVAL_MS = 1_000
+
+export interface BufferedLogDestination {
+  stream: DestinationStream
+  /** Writes what is buffered and stops the interval (the process-exit hook flushes too). */
+  close: () => void
+}
+
+/**
+ * Standard output, buffered and written asynchronously. A synchronous write per access-log line
+ * was the largest single cost of a proxied request (docs/performance.md). What a crash can lose:
+ * the lines of the last second, at most LOG_BUFFER_BYTES — pino flushes the buffer on a normal
+ * exit, process.exit and an uncaught error; only SIGKILL or an out-of-memory kill loses it.
+ */
+export function bufferedStdout (): BufferedLogDestination {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES })
+  const timer = setInterval(() => { stream.flush() }, LOG_FLUSH_INTERVAL_MS)
+  timer.unref()
+  return {
+    stream,
+    close () {
+      clearInterval(timer)
+      stream.flush()
+    }
+  }
+}
+
+export function isPretty (settings: Pick<LoggerSettings, 'pretty' | 'nodeEnv'>): boolean {
+  return settings.pretty ?? (process.stdout.isTTY === true && settings.nodeEnv !== 'production')
+}
+
 export function loggerOptions (settings: LoggerSettings): LoggerOptions {
-  const pretty = settings.pretty ?? (process.stdout.isTTY === true && settings.nodeEnv !== 'production')
+  const pretty = isPretty(settings)
   return {
     level: settings.level,
     base: { service: settings.service },

@@ -31,6 +31,9 @@ export interface ProxyOptions {
 /** A failed or slow upstream is usually a restart or a failover: seconds, not minutes. */
 const UPSTREAM_RETRY_AFTER_SECONDS = 2
 
+/** Upstream bodies up to this size (with a Content-Length) are read whole before answering. */
+const BUFFERED_BODY_MAX_BYTES = 64 * 1024
+
 /** Request headers an upstream may see; everything else (cookies, Authorization, spoofed identity) stays at the edge. */
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'idempotency-key', 'user-agent', 'referer', 'last-event-id', 'if-none-match', 'if-modified-since']
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'])
@@ -116,10 +119,21 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
       }
     }
 
+    // A small answer of known length goes out in one write with its headers; piping it would
+    // cost a write per chunk plus the stream machinery. SSE and large bodies stream.
+    const length = Number(response.headers['content-length'])
+    let body: Buffer | UpstreamResponse['body'] = response.body
+    if (route.streaming !== true && length <= BUFFERED_BODY_MAX_BYTES) {
+      try {
+        body = Buffer.from(await response.body.arrayBuffer())
+      } catch {
+        throw Object.assign(new UpstreamUnreachable(route.upstream), { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS })
+      }
+    }
     for (const [name, value] of Object.entries(response.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name) && !name.startsWith('x-shortfeed-')) void reply.header(name, value)
     }
-    return reply.code(response.statusCode).send(response.body)
+    return reply.code(response.statusCode).send(body)
   }
 
   app.route({

@@ -11,7 +11,7 @@ import closeWithGrace from 'close-with-grace'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import type { Static, TObject, TProperties } from 'typebox'
 import { ConfigError, loadConfig } from '../config.ts'
-import { loggerOptions } from '../logger.ts'
+import { bufferedStdout, isPretty, loggerOptions } from '../logger.ts'
 import { prometheusExporter, requestDurationHistogram } from '../metrics.ts'
 import { shutdownTelemetry } from '../telemetry-state.ts'
 import health from './health.ts'
@@ -42,14 +42,11 @@ export interface ServerOptions {
 }
 
 export async function createServer (options: ServerOptions) {
+  const logSettings = { service: options.service, level: options.config.LOG_LEVEL, nodeEnv: options.config.NODE_ENV, pretty: options.config.LOG_PRETTY, redact: options.redact ?? [] }
+  // A developer's terminal gets pino-pretty (its own worker); everything else buffered JSON lines.
+  const destination = isPretty(logSettings) ? undefined : bufferedStdout()
   const app = Fastify({
-    logger: loggerOptions({
-      service: options.service,
-      level: options.config.LOG_LEVEL,
-      nodeEnv: options.config.NODE_ENV,
-      pretty: options.config.LOG_PRETTY,
-      redact: options.redact ?? []
-    }),
+    logger: { ...loggerOptions(logSettings), ...(destination ? { stream: destination.stream } : {}) },
     // One line per request (below) instead of Fastify's two: half the logging cost on hot paths.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
@@ -95,6 +92,8 @@ export async function createServer (options: ServerOptions) {
   app.addHook('onSend', async (_request, reply) => {
     if (!app.server.listening) void reply.header('connection', 'close')
   })
+
+  if (destination) app.addHook('onClose', async () => { destination.close() })
 
   await app.register(swagger, {
     openapi: {

@@ -12,7 +12,7 @@ declare module 'fastify' {
 }
 
 export interface RedisPluginOptions {
-  config: { REDIS_URL: string, REDIS_COMMAND_TIMEOUT_MS: number, REDIS_KEY_PREFIX: string }
+  config: { REDIS_URL: string, REDIS_COMMAND_TIMEOUT_MS: number, REDIS_KEY_PREFIX: string, REDIS_AUTO_PIPELINING?: boolean }
   connectionName: string
 }
 
@@ -21,7 +21,8 @@ export default fp(async function redis (app: FastifyInstance, options: RedisPlug
     url: options.config.REDIS_URL,
     connectionName: options.connectionName,
     commandTimeoutMs: options.config.REDIS_COMMAND_TIMEOUT_MS,
-    keyPrefix: options.config.REDIS_KEY_PREFIX
+    keyPrefix: options.config.REDIS_KEY_PREFIX,
+    autoPipelining: options.config.REDIS_AUTO_PIPELINING ?? true
   })
   if (!await connectRedis(client)) app.log.warn('redis unreachable at start; continuing and reconnecting in the background')
   app.decorate('redis', client)

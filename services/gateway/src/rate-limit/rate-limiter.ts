@@ -27,28 +27,58 @@ export interface Decision {
   local: boolean
 }
 
-// KEYS[1]: the client's key. ARGV: emission interval (µs), burst tolerance (µs).
-// Returns {allowed, tat_after - now (µs), retry_after (µs)}.
+// KEYS[1]: the client's key. ARGV: emission interval (µs), burst tolerance (µs), tokens wanted.
+// Grants as many of the wanted tokens as the budget holds (at least one, or the request is
+// refused). Returns {granted, tat_after - now (µs), retry_after (µs)}.
 const GCRA_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1])) or now
 if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - tolerance
-if allow_at > now then
-  return {0, tat - now, allow_at - now}
+-- n tokens fit while tat + n * interval - tolerance <= now.
+local fit = math.floor((now + tolerance - tat) / interval)
+if fit < 1 then
+  return {0, tat - now, tat + interval - tolerance - now}
 end
--- PX 0 is an error: a limit above a million per second has a zero interval.
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, math.ceil((new_tat - now) / 1000)))
-return {1, new_tat - now, 0}`
+local granted = math.min(wanted, fit)
+local new_tat = tat + granted * interval
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
+return {granted, new_tat - now, 0}`
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    gcra: (key: string, interval: number, tolerance: number) => Result<[number, number, number], Context>
+    gcra: (key: string, interval: number, tolerance: number, wanted: number) => Result<[number, number, number], Context>
   }
+}
+
+/**
+ * Leases: a busy client's tokens are taken from the shared budget a few at a time and spent
+ * locally, so a hot key costs one Redis call per lease instead of one per request. A lease
+ * starts at one token and doubles each time a client spends it within LEASE_MS, up to
+ * leaseCap(policy); it lapses after LEASE_MS, unspent tokens with it. Bounds (docs/security.md):
+ * - never more than the budget: tokens are taken before they are spent, so all instances
+ *   together admit at most what GCRA allows, plus what was leased in the LEASE_MS before a window;
+ * - refused early by at most instances × leaseCap tokens: those leased elsewhere and not spent.
+ */
+export const LEASE_MS = 1_000
+export const LEASE_MAX_TOKENS = 32
+/** Small budgets (logins: 10 a minute) stay exact, one Redis decision per request. */
+export function leaseCap (policy: Policy): number {
+  return Math.max(1, Math.min(LEASE_MAX_TOKENS, Math.floor(policy.limit / 20)))
+}
+
+interface Answer { refused?: Decision, fallback?: Decision }
+
+interface Lease {
+  size: number
+  tokens: number
+  expiresAt: number
+  /** The shared budget left when the lease was granted (for RateLimit-Remaining). */
+  sharedRemaining: number
+  resetSeconds: number
 }
 
 /** GCRA on one clock, in microseconds; exported for the in-memory fallback and tests. */
@@ -60,8 +90,13 @@ export function gcraStep (tat: number | undefined, now: number, interval: number
   return { allowed: true, tat: next, ahead: next - now, retryAfter: 0 }
 }
 
+function emissionInterval (policy: Policy): number {
+  // At least 1 µs: a limit above a million per second would otherwise round to 0.
+  return Math.max(1, Math.round((policy.periodSeconds * 1e6) / policy.limit))
+}
+
 function decide (policy: Policy, allowed: boolean, ahead: number, retryAfter: number, local: boolean): Decision {
-  const interval = (policy.periodSeconds * 1e6) / policy.limit
+  const interval = emissionInterval(policy)
   const tolerance = policy.periodSeconds * 1e6
   return {
     allowed,
@@ -80,28 +115,71 @@ export function parsePolicy (name: string, spec: string): Policy {
 
 export function createRateLimiter (redis: Redis, onFailOpen: () => void) {
   redis.defineCommand('gcra', { numberOfKeys: 1, lua: GCRA_SCRIPT })
-  const local = new Map<string, number>()
-  // Keep the fallback's memory bounded: forget keys whose budget is full again.
+  const fallback = new Map<string, number>()
+  const leases = new Map<string, Lease>()
+  // One lease request per key at a time; requests arriving meanwhile wait for its answer.
+  const pending = new Map<string, Promise<Answer>>()
+  // Keep memory bounded: forget fallback budgets that are full again, and lapsed leases.
   const sweep = setInterval(() => {
-    const now = Date.now() * 1000
-    for (const [key, tat] of local) if (tat < now) local.delete(key)
+    const now = Date.now()
+    for (const [key, tat] of fallback) if (tat < now * 1000) fallback.delete(key)
+    for (const [key, lease] of leases) if (lease.expiresAt < now - LEASE_MS) leases.delete(key)
   }, 10_000)
   sweep.unref()
 
+  function spend (policy: Policy, lease: Lease): Decision {
+    lease.tokens--
+    return { allowed: true, limit: policy.limit, remaining: lease.sharedRemaining + lease.tokens, resetSeconds: lease.resetSeconds, retryAfterSeconds: 0, local: false }
+  }
+
+  function nextSize (policy: Policy, previous: Lease | undefined, now: number): number {
+    if (!previous || previous.expiresAt < now - LEASE_MS) return 1
+    // Spent within its time: the client is busy, take more. Lapsed: take what it used.
+    const size = previous.tokens === 0 && previous.expiresAt > now ? previous.size * 2 : previous.size - previous.tokens
+    return Math.max(1, Math.min(leaseCap(policy), size))
+  }
+
+  /**
+   * Asks Redis for a lease: nothing when one was granted (spend it from the map), else the
+   * decision — a refusal holds for every request that waited on it (no token could have come
+   * back meanwhile); a fallback decision is only the asker's.
+   */
+  async function requestLease (policy: Policy, key: string): Promise<Answer> {
+    const interval = emissionInterval(policy)
+    const tolerance = policy.periodSeconds * 1e6
+    const now = Date.now()
+    const size = nextSize(policy, leases.get(key), now)
+    try {
+      const [granted, ahead, retryAfter] = await redis.gcra(key, interval, tolerance, size)
+      if (granted === 0) return { refused: decide(policy, false, ahead, retryAfter, false) }
+      const shared = decide(policy, true, ahead, 0, false)
+      leases.set(key, { size, tokens: granted, expiresAt: Date.now() + LEASE_MS, sharedRemaining: shared.remaining, resetSeconds: shared.resetSeconds })
+      return {}
+    } catch {
+      onFailOpen()
+      const micros = Date.now() * 1000
+      const step = gcraStep(fallback.get(key), micros, interval, tolerance)
+      if (step.allowed) fallback.set(key, step.tat)
+      return { fallback: decide(policy, step.allowed, step.ahead, step.retryAfter, true) }
+    }
+  }
+
   return {
     async check (policy: Policy, identity: string): Promise<Decision> {
-      const interval = Math.round((policy.periodSeconds * 1e6) / policy.limit)
-      const tolerance = policy.periodSeconds * 1e6
       const key = `rl:${policy.name}:${identity}`
-      try {
-        const [allowed, ahead, retryAfter] = await redis.gcra(key, interval, tolerance)
-        return decide(policy, allowed === 1, ahead, retryAfter, false)
-      } catch {
-        onFailOpen()
-        const now = Date.now() * 1000
-        const step = gcraStep(local.get(key), now, interval, tolerance)
-        if (step.allowed) local.set(key, step.tat)
-        return decide(policy, step.allowed, step.ahead, step.retryAfter, true)
+      for (;;) {
+        const lease = leases.get(key)
+        if (lease && lease.tokens > 0 && lease.expiresAt > Date.now()) return spend(policy, lease)
+        const waiting = pending.get(key)
+        if (waiting) {
+          const { refused } = await waiting
+          if (refused) return refused
+          continue
+        }
+        const asked = requestLease(policy, key).finally(() => { pending.delete(key) })
+        pending.set(key, asked)
+        const { refused, fallback } = await asked
+        if (refused ?? fallback) return (refused ?? fallback)!
       }
     },
     close () { clearInterval(sweep) }

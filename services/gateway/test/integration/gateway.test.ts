@@ -114,6 +114,20 @@ describe('authentication', () => {
     }
   })
 
+  test('a verified token is remembered, but never past its expiry', async (t) => {
+    // Minted here rather than signed up for: the login budget (10 a minute) is the file's to share.
+    const exp = Math.floor(Date.now() / 1000) + 30
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject('4242').setIssuer('shortfeed-timeline').setAudience('shortfeed').setExpirationTime(exp).sign(devKey)
+    assert.equal((await call(`Bearer ${token}`)).statusCode, 200)
+    assert.equal((await call(`Bearer ${token}`)).statusCode, 200)
+    // The clock past exp and the 5 s tolerance: the remembered verification no longer counts.
+    t.mock.timers.enable({ apis: ['Date'], now: (exp + 6) * 1000 })
+    const late = await call(`Bearer ${token}`)
+    t.mock.timers.reset()
+    assert.equal(late.statusCode, 401)
+    assert.equal(late.json().code, 'AUTH_TOKEN_EXPIRED')
+  })
+
   test('identity headers sent by a client are stripped: it cannot act as someone else', async () => {
     const victim = await signUp()
     const forged = { 'x-shortfeed-user-id': victim.id, 'x-shortfeed-identity': 'v1.1.forged' }
@@ -121,7 +135,7 @@ describe('authentication', () => {
     const link = await gateway.inject({ method: 'POST', url: '/api/v1/urls', headers: { ...json, ...forged }, payload: JSON.stringify({ url: 'https://example.com/forged' }) })
     assert.equal(link.statusCode, 201)
     const mine = await gateway.inject({ url: '/api/v1/me/urls', headers: { authorization: `Bearer ${victim.token}` } })
-    assert.deepEqual(mine.json().items, [], 'the link was created anonymously, not as the victim')
+    assert.deepEqual(mine.json().items, [], `the link was created anonymously, not as the victim: ${mine.statusCode} ${mine.body}`)
   })
 })
 
@@ -151,6 +165,31 @@ describe('rate limiting', () => {
     await a.redis.set('rl:read:ip:127.0.0.1', String(now + 3600e6 - 900e6), 'PX', 3_600_000)
     assert.equal((await b.inject({ url: '/api/v1/urls/abc1234' })).statusCode, 404)
     assert.equal((await a.inject({ url: '/api/v1/urls/abc1234' })).statusCode, 429)
+  })
+
+  test('with leases, two gateways together never admit more than the shared budget, and refuse early by at most 2 leases', async () => {
+    // 400 an hour: leases of up to 20 tokens (leaseCap). Each gateway takes tokens from the
+    // shared budget before spending them, so the sum stays within the budget; what one holds
+    // unspent when the budget runs out is all the other can be refused early.
+    const shared = `${uniqueName('lease')}:`
+    const env = { UPSTREAM_SHORTENER: shortener, UPSTREAM_TIMELINE: timeline, REDIS_KEY_PREFIX: shared, RATE_LIMIT_READ: '400/3600' }
+    const [a, b] = [await buildGateway(env), await buildGateway(env)]
+    const started = Date.now()
+    let admitted = 0
+    let refused = 0
+    for (let round = 0; round < 20; round++) {
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).inject({ url: '/api/v1/urls/abc1234' })))
+      for (const answer of answers) {
+        if (answer.statusCode === 404) admitted++
+        else if (answer.statusCode === 429) refused++
+        else assert.fail(`unexpected ${answer.statusCode}: ${answer.body}`)
+      }
+    }
+    // Tokens come back at 400 an hour: what the run's own length (and one lease span) adds.
+    const refilled = Math.ceil(((Date.now() - started) / 1000 + 1) * 400 / 3600)
+    assert.equal(admitted + refused, 600)
+    assert.ok(admitted <= 400 + refilled, `admitted ${admitted}, budget 400 + ${refilled}`)
+    assert.ok(admitted >= 400 - 2 * 20, `admitted ${admitted}: refused early by more than two leases`)
   })
 
   test('a limit too high to ever refuse is still decided in Redis, not by the fail-open fallback', async () => {

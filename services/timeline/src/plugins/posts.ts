@@ -34,6 +34,11 @@ export interface Posts {
   byAuthor: (authorId: string, limit: number, beforeId?: string) => Promise<Post[]>
   /** Ids of recent posts by these authors (rebuilds, backfills). */
   recentIds: (authorIds: readonly string[], limit: number, beforeId?: string, onlyUnpushed?: boolean) => Promise<string[]>
+  /**
+   * What a home read pulls, whole, in one query: the followed authors' posts that fan-out has
+   * not pushed (celebrities' never are) and the reader's own; newest first, up to `limit`.
+   */
+  toPull: (followeeIds: readonly string[], readerId: string, limit: number, beforeId?: string) => Promise<Post[]>
 }
 
 declare module 'fastify' {
@@ -93,6 +98,19 @@ export function createPosts (pool: pg.Pool, redis: Redis, ids: SnowflakeGenerato
       const { rows } = await pool.query<PostRow>(
         'SELECT id, author_id, author_handle, text, created_at FROM posts WHERE author_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3',
         [authorId, beforeId ?? null, limit])
+      return rows.map(toPost)
+    },
+
+    async toPull (followeeIds, readerId, limit, beforeId) {
+      // Two index scans (posts_to_pull, posts_by_author), each stopped at the limit.
+      const { rows } = await pool.query<PostRow>(
+        `(SELECT id, author_id, author_handle, text, created_at FROM posts
+          WHERE author_id = ANY($1::bigint[]) AND NOT pushed AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
+         UNION ALL
+         (SELECT id, author_id, author_handle, text, created_at FROM posts
+          WHERE author_id = $2 AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
+         ORDER BY id DESC LIMIT $4`,
+        [followeeIds, readerId, beforeId ?? null, limit])
       return rows.map(toPost)
     },
 

@@ -6,7 +6,7 @@
 import { timelineMetrics as metrics } from '../metrics.ts'
 import type { Post, Posts } from '../plugins/posts.ts'
 import type { SocialGraph } from '../plugins/social-graph.ts'
-import type { TimelineStore } from './timeline-store.ts'
+import { compareIdsDesc, type TimelineStore } from './timeline-store.ts'
 
 export interface HomeTimelineDeps {
   graph: SocialGraph
@@ -22,11 +22,9 @@ export interface HomeTimelinePage {
   nextBefore: string | null
 }
 
-const byIdDesc = (a: string, b: string) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0)
-
 /** Newest-first union of id lists without duplicates. */
 export function mergeNewestFirst (...lists: string[][]): string[] {
-  return [...new Set(lists.flat())].sort(byIdDesc)
+  return [...new Set(lists.flat())].sort(compareIdsDesc)
 }
 
 export function createHomeTimeline (deps: HomeTimelineDeps) {
@@ -57,22 +55,29 @@ export function createHomeTimeline (deps: HomeTimelineDeps) {
 
       const inactiveSince = Date.now() - deps.inactiveDays * 86_400_000
       const stale = previousActivity !== null && previousActivity.getTime() < inactiveSince
-      if (stale || !await deps.store.exists(readerId)) await rebuildOnce(readerId, followeeIds)
-      else metrics.timelineHits.add(1)
-
       // Fetch one more than asked from each source to know whether another page exists.
       const want = limit + 1
-      const [pushed, pulled] = await Promise.all([
-        deps.store.page(readerId, beforeId, want * 2),
-        // Pulled: every followed author's posts not pushed yet (celebrities' never are), and
-        // the reader's own, so a post is visible to its author at once.
-        deps.posts.recentIds([...followeeIds, readerId], want, beforeId, true)
-          .then(async (unpushed) => mergeNewestFirst(unpushed, await deps.posts.recentIds([readerId], want, beforeId)))
+      const [page, pulled] = await Promise.all([
+        stale ? null : deps.store.pageIfExists(readerId, beforeId, want * 2),
+        // Pulled, whole: every followed author's posts not pushed yet (celebrities' never are),
+        // and the reader's own, so a post is visible to its author at once.
+        deps.posts.toPull(followeeIds, readerId, want, beforeId)
       ])
-      const candidates = mergeNewestFirst(pushed, pulled)
-      const hydrated = await deps.posts.hydrate(candidates.slice(0, want * 2))
+      let pushed = page
+      if (pushed === null) {
+        await rebuildOnce(readerId, followeeIds)
+        pushed = await deps.store.page(readerId, beforeId, want * 2)
+      } else {
+        metrics.timelineHits.add(1)
+      }
+      const pulledById = new Map(pulled.map((p) => [p.id, p]))
+      const candidates = mergeNewestFirst(pushed, [...pulledById.keys()]).slice(0, want * 2)
+      // Only what was pushed needs hydrating (post cache, then Postgres for the misses).
+      const hydrated = new Map((await deps.posts.hydrate(candidates.filter((id) => !pulledById.has(id)))).map((p) => [p.id, p]))
       // A post pushed before an unfollow (or fanned out from a stale follower list) is dropped here.
-      const visible = hydrated.filter((p) => allowed.has(p.authorId))
+      const visible = candidates
+        .map((id) => pulledById.get(id) ?? hydrated.get(id))
+        .filter((p): p is Post => p !== undefined && allowed.has(p.authorId))
       const items = visible.slice(0, limit)
       const more = visible.length > limit || (candidates.length >= want * 2 && items.length === limit)
       return { items, nextBefore: more && items.length > 0 ? items.at(-1)!.id : null }

@@ -24,11 +24,14 @@ return 1`
  */
 const PUSH_MANY_SCRIPT = `
 local pushed = 0
-local keep = -(tonumber(ARGV[3]) + 1)
+local cap = tonumber(ARGV[3])
 for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 then
+  -- ZCARD answers "exists?" (0 = missing) and "full?" at once; most timelines are not full,
+  -- so most pushes are two commands, not three.
+  local size = redis.call('ZCARD', key)
+  if size > 0 then
     redis.call('ZADD', key, ARGV[1], ARGV[2])
-    redis.call('ZREMRANGEBYRANK', key, 1, keep)
+    if size > cap then redis.call('ZREMRANGEBYRANK', key, 1, -(cap + 1)) end
     pushed = pushed + 1
   end
 end
@@ -45,6 +48,21 @@ declare module 'ioredis' {
 
 export interface TimelineEntry { postId: string, at: number }
 
+/** Snowflake ids as decimal strings (no leading zeros): the longer is the larger, else compare text. */
+export function compareIdsDesc (a: string, b: string): number {
+  return a.length !== b.length ? b.length - a.length : a < b ? 1 : a > b ? -1 : 0
+}
+
+// Scores are milliseconds; ids within one millisecond are told apart by comparing ids.
+const maxScore = (beforeId: string | undefined) => beforeId === undefined ? '+inf' : String(snowflakeTime(beforeId))
+
+function newestFirst (ids: string[], beforeId: string | undefined, count: number): string[] {
+  return ids
+    .filter((id) => beforeId === undefined || compareIdsDesc(id, beforeId) > 0)
+    .sort(compareIdsDesc)
+    .slice(0, count)
+}
+
 export interface TimelineStore {
   /** Pushes one post to many timelines in one pipeline; returns how many timelines took it. */
   pushMany: (userIds: readonly string[], postId: string) => Promise<number>
@@ -56,6 +74,8 @@ export interface TimelineStore {
   replace: (userId: string, postIds: readonly string[]) => Promise<void>
   /** Up to `count` post ids older than `beforeId` (all when undefined), newest first. */
   page: (userId: string, beforeId: string | undefined, count: number) => Promise<string[]>
+  /** page(), or null when the timeline does not exist (must be rebuilt): one round trip. */
+  pageIfExists: (userId: string, beforeId: string | undefined, count: number) => Promise<string[] | null>
   drop: (userId: string) => Promise<void>
 }
 
@@ -106,14 +126,15 @@ export function createTimelineStore (redis: Redis, cap: number): TimelineStore {
     },
 
     async page (userId, beforeId, count) {
-      // Scores are milliseconds; ids within one millisecond are told apart by comparing ids.
-      const max = beforeId === undefined ? '+inf' : String(snowflakeTime(beforeId))
-      const ids = await redis.zrevrangebyscore(timelineKey(userId), max, '(0', 'LIMIT', 0, count + 64)
-      const before = beforeId === undefined ? undefined : BigInt(beforeId)
-      return ids
-        .filter((id) => before === undefined || BigInt(id) < before)
-        .sort((a, b) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0))
-        .slice(0, count)
+      return newestFirst(await redis.zrevrangebyscore(timelineKey(userId), maxScore(beforeId), '(0', 'LIMIT', 0, count + 64), beforeId, count)
+    },
+
+    async pageIfExists (userId, beforeId, count) {
+      const key = timelineKey(userId)
+      const results = await redis.pipeline().exists(key).zrevrangebyscore(key, maxScore(beforeId), '(0', 'LIMIT', 0, count + 64).exec()
+      const [[existsError, exists], [pageError, ids]] = results as Array<[Error | null, unknown]> as [[Error | null, number], [Error | null, string[]]]
+      if (existsError ?? pageError) throw existsError ?? pageError
+      return exists === 1 ? newestFirst(ids, beforeId, count) : null
     },
 
     async drop (userId) {
