@@ -75,12 +75,17 @@ if (!args.hold) process.once('SIGINT', () => { void Promise.all(twins.map((t) =>
 const againstEnv = args.against?.startsWith('env:') ? Object.fromEntries(args.against.slice(4).split(',').map((kv) => kv.split('=', 2) as [string, string])) : undefined
 const againstDir = args.against && !againstEnv ? resolve(args.against) : undefined
 
-/** The same process from the other checkout (or ours with other variables), on its own port, with our process' environment. */
-async function startTwin (name: string, pid: number): Promise<{ url: string, pid: number }> {
-  const dir = join(againstDir ?? resolve(import.meta.dirname, '..'), 'services', name)
+/**
+ * A second instance of a process, from this checkout or the other one (or ours with other
+ * variables), on its own port, with the environment the stack gave the first. In an A/B both
+ * sides are such instances: the stack's own holds the outbox relay's lock and consumer
+ * partitions, work a second instance does not do, which biased an A/B against it by ~10 %.
+ */
+async function startTwin (name: string, pid: number, other: boolean): Promise<{ url: string, pid: number }> {
+  const dir = join((other ? againstDir : undefined) ?? resolve(import.meta.dirname, '..'), 'services', name)
   const port = await freePort()
-  const env = { ...environOf(pid), ...againstEnv, PORT: String(port) }
-  const child = spawnServer(`${name} (against)`, process.execPath, ['--conditions=shortfeed-dist', ...SERVICE_HEAP_FLAGS, '--import', '@shortfeed/common/register-telemetry', 'dist/src/server.js'], { cwd: dir, env, logFile: join(dataDir, `${name}-against.log`) })
+  const env = { ...environOf(pid), ...(other ? againstEnv : {}), PORT: String(port) }
+  const child = spawnServer(`${name}${other ? ' (against)' : ''}`, process.execPath, ['--conditions=shortfeed-dist', ...SERVICE_HEAP_FLAGS, '--import', '@shortfeed/common/register-telemetry', 'dist/src/server.js'], { cwd: dir, env, logFile: join(dataDir, `${name}-${other ? 'against' : 'this'}.log`) })
   twins.push(child)
   const url = `http://127.0.0.1:${port}`
   await waitUntilReady(child, async () => {
@@ -107,7 +112,9 @@ try {
 
   for (const target of targets) {
     const ours = { url: proc(target).url, pid: proc(target).process.pid }
-    const sides = [{ side: 'this checkout', ...ours }, ...(args.against ? [{ side: args.against, ...await startTwin(target, ours.pid) }] : [])]
+    const sides = args.against
+      ? [{ side: 'this checkout', ...await startTwin(target, ours.pid, false) }, { side: args.against, ...await startTwin(target, ours.pid, true) }]
+      : [{ side: 'this checkout', ...ours }]
     const requests = () => target === 'timeline'
       // Signed per request: a signature is valid for a minute, a slow run lasts longer.
       ? [{ path: '/api/v1/timeline?limit=20', setupRequest: (request: autocannon.Request) => ({ ...request, headers: signIdentity(secret, reader!.id) }) }]

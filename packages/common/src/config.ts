@@ -57,9 +57,7 @@ export const redisConfig = {
   REDIS_URL: Type.String({ pattern: '^rediss?://' }),
   /** Prepended to every key: lets several stacks (or test runs) share one Redis. */
   REDIS_KEY_PREFIX: Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9:_-]*$', default: '' }),
-  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 1_000 }),
-  /** Commands issued in the same tick go out in one write (docs/performance.md): off to see the difference. */
-  REDIS_AUTO_PIPELINING: Type.Boolean({ default: true })
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 1_000 })
 }
 
 export const kafkaConfig = {

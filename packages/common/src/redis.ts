@@ -7,12 +7,6 @@ export interface RedisOptions {
   connectionName: string
   commandTimeoutMs?: number
   keyPrefix?: string
-  /**
-   * Commands issued in the same tick of the event loop leave in one socket write. Under
-   * concurrency that is most of them: a write per command was the largest share of a cached
-   * redirect's CPU (docs/performance.md).
-   */
-  autoPipelining?: boolean
 }
 
 export function createRedis (options: RedisOptions): Redis {
@@ -20,7 +14,6 @@ export function createRedis (options: RedisOptions): Redis {
     connectionName: options.connectionName,
     keyPrefix: options.keyPrefix ?? '',
     lazyConnect: true,
-    enableAutoPipelining: options.autoPipelining ?? true,
     enableOfflineQueue: false,
     commandTimeout: options.commandTimeoutMs ?? 1_000,
     maxRetriesPerRequest: 1,

@@ -12,7 +12,7 @@ declare module 'fastify' {
 }
 
 export interface RedisPluginOptions {
-  config: { REDIS_URL: string, REDIS_COMMAND_TIMEOUT_MS: number, REDIS_KEY_PREFIX: string, REDIS_AUTO_PIPELINING?: boolean }
+  config: { REDIS_URL: string, REDIS_COMMAND_TIMEOUT_MS: number, REDIS_KEY_PREFIX: string }
   connectionName: string
 }
 
@@ -21,8 +21,7 @@ export default fp(async function redis (app: FastifyInstance, options: RedisPlug
     url: options.config.REDIS_URL,
     connectionName: options.connectionName,
     commandTimeoutMs: options.config.REDIS_COMMAND_TIMEOUT_MS,
-    keyPrefix: options.config.REDIS_KEY_PREFIX,
-    autoPipelining: options.config.REDIS_AUTO_PIPELINING ?? true
+    keyPrefix: options.config.REDIS_KEY_PREFIX
   })
   if (!await connectRedis(client)) app.log.warn('redis unreachable at start; continuing and reconnecting in the background')
   app.decorate('redis', client)

@@ -35,10 +35,12 @@ export interface Posts {
   /** Ids of recent posts by these authors (rebuilds, backfills). */
   recentIds: (authorIds: readonly string[], limit: number, beforeId?: string, onlyUnpushed?: boolean) => Promise<string[]>
   /**
-   * What a home read pulls, whole, in one query: the followed authors' posts that fan-out has
+   * Ids of what a home read pulls, in one query: the followed authors' posts that fan-out has
    * not pushed (celebrities' never are) and the reader's own; newest first, up to `limit`.
+   * Ids, not rows: the post cache hydrates them for less CPU than parsing rows (timestamps
+   * above all) costs, measured with `node bench/cpu.ts --targets timeline`.
    */
-  toPull: (followeeIds: readonly string[], readerId: string, limit: number, beforeId?: string) => Promise<Post[]>
+  toPull: (followeeIds: readonly string[], readerId: string, limit: number, beforeId?: string) => Promise<string[]>
 }
 
 declare module 'fastify' {
@@ -103,15 +105,13 @@ export function createPosts (pool: pg.Pool, redis: Redis, ids: SnowflakeGenerato
 
     async toPull (followeeIds, readerId, limit, beforeId) {
       // Two index scans (posts_to_pull, posts_by_author), each stopped at the limit.
-      const { rows } = await pool.query<PostRow>(
-        `(SELECT id, author_id, author_handle, text, created_at FROM posts
-          WHERE author_id = ANY($1::bigint[]) AND NOT pushed AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
+      const { rows } = await pool.query<{ id: string }>(
+        `(SELECT id FROM posts WHERE author_id = ANY($1::bigint[]) AND NOT pushed AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
          UNION ALL
-         (SELECT id, author_id, author_handle, text, created_at FROM posts
-          WHERE author_id = $2 AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
+         (SELECT id FROM posts WHERE author_id = $2 AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
          ORDER BY id DESC LIMIT $4`,
         [followeeIds, readerId, beforeId ?? null, limit])
-      return rows.map(toPost)
+      return rows.map((r) => r.id)
     },
 
     async recentIds (authorIds, limit, beforeId, onlyUnpushed = false) {

@@ -59,8 +59,8 @@ export function createHomeTimeline (deps: HomeTimelineDeps) {
       const want = limit + 1
       const [page, pulled] = await Promise.all([
         stale ? null : deps.store.pageIfExists(readerId, beforeId, want * 2),
-        // Pulled, whole: every followed author's posts not pushed yet (celebrities' never are),
-        // and the reader's own, so a post is visible to its author at once.
+        // Pulled: every followed author's posts not pushed yet (celebrities' never are), and
+        // the reader's own, so a post is visible to its author at once.
         deps.posts.toPull(followeeIds, readerId, want, beforeId)
       ])
       let pushed = page
@@ -70,14 +70,10 @@ export function createHomeTimeline (deps: HomeTimelineDeps) {
       } else {
         metrics.timelineHits.add(1)
       }
-      const pulledById = new Map(pulled.map((p) => [p.id, p]))
-      const candidates = mergeNewestFirst(pushed, [...pulledById.keys()]).slice(0, want * 2)
-      // Only what was pushed needs hydrating (post cache, then Postgres for the misses).
-      const hydrated = new Map((await deps.posts.hydrate(candidates.filter((id) => !pulledById.has(id)))).map((p) => [p.id, p]))
+      const candidates = mergeNewestFirst(pushed, pulled).slice(0, want * 2)
+      const hydrated = await deps.posts.hydrate(candidates)
       // A post pushed before an unfollow (or fanned out from a stale follower list) is dropped here.
-      const visible = candidates
-        .map((id) => pulledById.get(id) ?? hydrated.get(id))
-        .filter((p): p is Post => p !== undefined && allowed.has(p.authorId))
+      const visible = hydrated.filter((p) => allowed.has(p.authorId))
       const items = visible.slice(0, limit)
       const more = visible.length > limit || (candidates.length >= want * 2 && items.length === limit)
       return { items, nextBefore: more && items.length > 0 ? items.at(-1)!.id : null }
