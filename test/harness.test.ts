@@ -55,7 +55,7 @@ describe('test harness', () => {
         messages.push({ key: String(message.key), value: String(message.value), traceparent: String(message.headers?.['traceparent']) })
       }
     })
-    const [received] = await eventually(async () => messages, (m) => m.length > 0, 60_000)
+    const [received] = await eventually(async () => messages, (m) => m.length > 0, 90_000)
     assert.deepEqual(received, { key: 'k1', value: 'payload', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
   })
 })

@@ -43,7 +43,7 @@ export async function createTestDatabase (prefix = 'test'): Promise<string> {
  * value. The timeout only bounds a failure: on a loaded machine a consumer group can take many
  * seconds to join, so it is generous, and no test reads meaning into how long a wait took.
  */
-export async function eventually<T> (probe: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T> (probe: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()

@@ -95,12 +95,12 @@ describe('API1:2023 broken object-level authorization', () => {
     // The owner's own stream gets it: the control that the event did travel. Every test file's
     // events share the topics and this notifier consumes them all, so on a loaded machine
     // the follow can queue behind thousands of others.
-    await eventually(async () => owners.text, (text) => text.includes(carol.handle), 60_000)
+    await eventually(async () => owners.text, (text) => text.includes(carol.handle), 90_000)
     // Then a notification of the watcher's own, the sentinel: the hub hands notifications on in
     // the order Redis delivers them, so had the owner's gone to the watcher, it would be there first.
     const dave = await signUp(f.gateway, 'dave')
     assert.equal((await call(f.gateway, 'PUT', `/api/v1/me/following/${watcher.id}`, { token: dave.token })).status, 204)
-    await eventually(async () => watching.text, (text) => text.includes(dave.handle), 60_000)
+    await eventually(async () => watching.text, (text) => text.includes(dave.handle), 90_000)
     controller.abort()
     await Promise.all([watching.done, owners.done])
     assert.doesNotMatch(watching.text, new RegExp(carol.handle))

@@ -71,7 +71,7 @@ test('a post created through the gateway is one trace from the edge to the fan-o
   const traceOf = (root: Span) => spans.filter((s) => s.traceId === root.traceId)
   const missing = (trace: Span[]) => expected.filter(([service, pattern]) => !trace.some((s) => s.service === service && pattern.test(s.name))).map(([, , what]) => what)
   const orphans = (trace: Span[]) => trace.filter((s) => s.parentSpanId && !trace.some((p) => p.spanId === s.parentSpanId))
-  const edge = await eventually(() => roots().find((root) => missing(traceOf(root)).length === 0 && orphans(traceOf(root)).length === 0), (found) => found !== undefined, 60_000).catch(() => undefined)
+  const edge = await eventually(() => roots().find((root) => missing(traceOf(root)).length === 0 && orphans(traceOf(root)).length === 0), (found) => found !== undefined, 90_000).catch(() => undefined)
   const seen = roots().map((root) => ({ missing: missing(traceOf(root)), orphans: orphans(traceOf(root)).map((s) => `${s.service}:${s.name}`) }))
   assert.ok(edge, `no complete gateway trace reaching the fan-out worker; gateway traces seen: ${JSON.stringify(seen)}`)
 

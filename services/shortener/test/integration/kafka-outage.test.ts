@@ -54,7 +54,7 @@ test('when Kafka is down at start, then the service starts degraded, serves redi
 
   const kafka = await startNativeKafka({ dir, ...ports })
   after(async () => { await kafka.stop(); rmSync(dir, { recursive: true, force: true }) })
-  await eventually(async () => (await app.inject({ url: '/health/ready' })).statusCode, (s) => s === 200, 60_000)
+  await eventually(async () => (await app.inject({ url: '/health/ready' })).statusCode, (s) => s === 200, 90_000)
   // Clicks sent before the click producer reconnects are dropped (and counted); keep clicking
   // until the aggregator, which joined in the background, counts them.
   await eventually(async () => {
