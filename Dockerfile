@@ -40,11 +40,13 @@ ENV PORT=8080 SERVICE_NAME=gateway
 EXPOSE 8080
 CMD ["node", "dist/src/server.js"]
 
+# The shortener API by default; the click aggregator is the same image with
+# `command: ["node", "dist/src/clicks-server.js"]` and PORT=8085.
 FROM runtime AS shortener
 COPY --from=build /out/shortener /app
 WORKDIR /app/services/shortener
 ENV PORT=8081 SERVICE_NAME=shortener
-EXPOSE 8081
+EXPOSE 8081 8085
 CMD ["node", "dist/src/server.js"]
 
 FROM runtime AS notifier

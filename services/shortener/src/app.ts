@@ -1,8 +1,9 @@
 // The shortener as a Fastify app: buildApp(config) registers, in order, the infrastructure
 // (Postgres, Redis, Kafka), the links repository and its cache, the click publisher, the
-// routes, and the background workers (click aggregator, outbox relay for milestones).
+// routes, and the background workers (outbox relay for milestones; the click aggregator unless
+// it runs apart, as shortener-clicks: clicks-app.ts).
 import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay, Topics } from '@shortfeed/common'
-import { startClickAggregator } from './consumers/click-aggregator.ts'
+import { registerClickAggregator } from './consumers/click-aggregator.ts'
 import { ShortenerConfig } from './config.ts'
 import clickPublisher from './plugins/click-publisher.ts'
 import linkCache from './plugins/link-cache.ts'
@@ -44,10 +45,6 @@ export async function buildApp (config: ShortenerConfig) {
 
   const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log as never, lockKey: OUTBOX_LOCK_KEY })
   app.addHook('onClose', async () => { await relay.stop() })
-  if (config.CLICK_AGGREGATOR_ENABLED) {
-    const milestones = config.MILESTONES.split(',').map(Number).sort((a, b) => a - b)
-    const aggregator = await startClickAggregator({ kafka: app.kafka, ready: app.kafkaReady, groupId: config.CLICK_AGGREGATOR_GROUP, pool: app.pg, deadLetters: app.eventProducer, logger: app.log as never, milestones })
-    app.addHook('onClose', async () => { await aggregator.stop() })
-  }
+  if (config.CLICK_AGGREGATOR_ENABLED) await registerClickAggregator(app, config)
   return app
 }

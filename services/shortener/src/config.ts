@@ -2,6 +2,12 @@
 import { baseConfig, identityConfig, kafkaConfig, portConfig, postgresConfig, redisConfig, secret } from '@shortfeed/common'
 import { Type, type Static } from 'typebox'
 
+/** What the click aggregator needs, in the API process or in its own (shortener-clicks). */
+const aggregatorParts = {
+  CLICK_AGGREGATOR_GROUP: Type.String({ minLength: 1, default: 'shortener-click-aggregator' }),
+  MILESTONES: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '100,1000,10000' })
+}
+
 export const ShortenerConfig = Type.Object({
   ...baseConfig,
   ...portConfig(8081),
@@ -9,6 +15,7 @@ export const ShortenerConfig = Type.Object({
   ...redisConfig,
   ...kafkaConfig,
   ...identityConfig,
+  ...aggregatorParts,
   /** Where short links are served (the gateway); shortUrl = PUBLIC_BASE_URL/code. */
   PUBLIC_BASE_URL: Type.String({ pattern: '^https?://[^/?#]+$', default: 'http://127.0.0.1:8080' }),
   /** More hostnames that reach us, comma-separated: links to them are refused (loops). */
@@ -26,9 +33,22 @@ export const ShortenerConfig = Type.Object({
   CLICK_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /** Clicks waiting for Kafka beyond this are dropped (and counted) rather than piling up. */
   CLICK_BUFFER_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
-  CLICK_AGGREGATOR_ENABLED: Type.Boolean({ default: true }),
-  CLICK_AGGREGATOR_GROUP: Type.String({ minLength: 1, default: 'shortener-click-aggregator' }),
-  MILESTONES: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '100,1000,10000' })
+  /**
+   * Count clicks in this process. One shortener alone does; the stack and compose run the
+   * aggregator as shortener-clicks and turn this off, so redirects do not share its CPU.
+   */
+  CLICK_AGGREGATOR_ENABLED: Type.Boolean({ default: true })
 })
 
 export type ShortenerConfig = Static<typeof ShortenerConfig>
+
+/** The click aggregator on its own (port 8085: health and metrics only). */
+export const ClicksConfig = Type.Object({
+  ...baseConfig,
+  ...portConfig(8085),
+  ...postgresConfig,
+  ...kafkaConfig,
+  ...aggregatorParts
+})
+
+export type ClicksConfig = Static<typeof ClicksConfig>

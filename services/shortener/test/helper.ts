@@ -10,13 +10,14 @@ import { createTestDatabase, eventually, metricCounter as counter, testServers, 
 
 startTelemetry({ serviceName: 'shortener-test' })
 const { buildApp } = await import('../src/app.ts')
-const { ShortenerConfig } = await import('../src/config.ts')
+const { ShortenerConfig, ClicksConfig } = await import('../src/config.ts')
+const { buildClicksApp } = await import('../src/clicks-app.ts')
 
 export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
 
-export async function testConfig (overrides: Record<string, string> = {}) {
+async function testEnv (overrides: Record<string, string>): Promise<Record<string, string>> {
   const servers = await testServers()
-  return loadConfig('shortener', ShortenerConfig, {
+  return {
     LOG_LEVEL: 'silent',
     DATABASE_URL: await createTestDatabase('shortener'),
     REDIS_URL: servers.redisUrl,
@@ -28,7 +29,23 @@ export async function testConfig (overrides: Record<string, string> = {}) {
     CLICK_FLUSH_INTERVAL_MS: '20',
     PUBLIC_BASE_URL: 'http://sho.rt',
     ...overrides
-  })
+  }
+}
+
+export async function testConfig (overrides: Record<string, string> = {}) {
+  return loadConfig('shortener', ShortenerConfig, await testEnv(overrides))
+}
+
+/**
+ * The API and the click aggregator as separate apps on one database and consumer group, as the
+ * stack runs them (shortener + shortener-clicks), for a whole test file.
+ */
+export async function buildWithClicksWorkerForFile (overrides: Record<string, string> = {}) {
+  const env = await testEnv({ ...overrides, CLICK_AGGREGATOR_ENABLED: 'false' })
+  const app = await buildApp(loadConfig('shortener', ShortenerConfig, env))
+  const worker = await buildClicksApp(loadConfig('shortener-clicks', ClicksConfig, env))
+  after(async () => { await worker.close(); await app.close() })
+  return { app, worker }
 }
 
 export async function build (t: TestContext, overrides: Record<string, string> = {}) {

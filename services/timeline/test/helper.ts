@@ -64,7 +64,7 @@ export async function post (api: Injectable, authorId: string, text: string): Pr
   return res.json()
 }
 
-export async function timeline (api: Injectable, readerId: string, query = ''): Promise<{ items: Array<{ id: string, authorId: string, text: string }>, nextCursor: string | null }> {
+export async function timeline (api: Injectable, readerId: string, query = ''): Promise<{ items: Array<{ id: string, authorId: string, text: string, source: 'push' | 'pull' }>, nextCursor: string | null }> {
   const res = await api.inject({ url: `/api/v1/timeline${query}`, headers: asUser(readerId) })
   if (res.statusCode !== 200) throw new Error(`timeline: ${res.statusCode} ${res.body}`)
   return res.json()

@@ -7,6 +7,7 @@ import {
   assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics,
   type DecodedMessage, type EventConsumer, type EventProducer, type OutboxEvent, type UrlClickedData, type UrlMilestoneData
 } from '@shortfeed/common'
+import type { FastifyInstance } from 'fastify'
 import type { Kafka } from 'kafkajs'
 import type pg from 'pg'
 import type { Logger } from 'pino'
@@ -87,4 +88,11 @@ export function startClickAggregator (options: { kafka: Kafka, ready: Promise<bo
     validate: (event) => { assertEventData(Topics.urlClicked, event.data) },
     handleBatch: (messages, partition) => aggregateClicks(options.pool, messages, partition, options.milestones)
   })
+}
+
+/** Runs the aggregator in this app (the API's or shortener-clicks') until the app closes. */
+export async function registerClickAggregator (app: FastifyInstance, config: { CLICK_AGGREGATOR_GROUP: string, MILESTONES: string }): Promise<void> {
+  const milestones = config.MILESTONES.split(',').map(Number).sort((a, b) => a - b)
+  const aggregator = await startClickAggregator({ kafka: app.kafka, ready: app.kafkaReady, groupId: config.CLICK_AGGREGATOR_GROUP, pool: app.pg, deadLetters: app.eventProducer, logger: app.log as never, milestones })
+  app.addHook('onClose', async () => { await aggregator.stop() })
 }

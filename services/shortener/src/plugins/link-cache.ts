@@ -22,6 +22,19 @@ export interface RedirectTarget {
   deleted: boolean
 }
 
+/**
+ * How a lookup was answered, for the Cache-Status header (RFC 9211): from Redis, by this
+ * request's own database read, by waiting for another request's read of the same code, or
+ * from the database with the cache turned off.
+ */
+export type CacheOutcome = 'hit' | 'miss' | 'coalesced' | 'bypass'
+
+export interface Resolution {
+  /** The code's redirect target, or null when no such code exists. */
+  target: RedirectTarget | null
+  outcome: CacheOutcome
+}
+
 export interface LinkCacheOptions {
   enabled: boolean
   coalescing: boolean
@@ -31,8 +44,7 @@ export interface LinkCacheOptions {
 }
 
 export interface LinkCache {
-  /** The code's redirect target, or null when no such code exists. */
-  resolve: (code: string) => Promise<RedirectTarget | null>
+  resolve: (code: string) => Promise<Resolution>
   /** Writes the current truth after a create or delete (replacing a negative or stale entry). */
   store: (code: string, target: RedirectTarget) => Promise<void>
   /** Stops retrying pending stores (shutdown). */
@@ -117,25 +129,24 @@ export function createLinkCache (redis: Redis, load: (code: string) => Promise<L
     return target
   }
 
-  function coalescedLoad (code: string): Promise<RedirectTarget | null> {
-    if (!options.coalescing) return loadAndFill(code)
+  async function coalescedLoad (code: string): Promise<Resolution> {
+    if (!options.coalescing) return { target: await loadAndFill(code), outcome: 'miss' }
     const pending = inFlight.get(code)
     if (pending) {
       metrics.coalescedWaits.add(1)
-      return pending
+      return { target: await pending, outcome: 'coalesced' }
     }
     const started = loadAndFill(code).finally(() => { inFlight.delete(code) })
     inFlight.set(code, started)
-    return started
+    return { target: await started, outcome: 'miss' }
   }
 
   return {
     async resolve (code) {
-      if (options.enabled) {
-        const cached = await readCache(code)
-        if (cached !== undefined) return cached
-        metrics.cacheMisses.add(1)
-      }
+      if (!options.enabled) return { target: await loadAndFill(code), outcome: 'bypass' }
+      const cached = await readCache(code)
+      if (cached !== undefined) return { target: cached, outcome: 'hit' }
+      metrics.cacheMisses.add(1)
       return coalescedLoad(code)
     },
     async store (code, target) {

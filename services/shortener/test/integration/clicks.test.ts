@@ -1,13 +1,14 @@
-// Clicks end to end: redirects publish url.clicked, the aggregator counts them in Postgres once
+// Clicks end to end: redirects publish url.clicked, the aggregator (shortener-clicks) counts them in Postgres once
 // each (also when a batch is redelivered) and emits url.milestone from the outbox.
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { createEvent, createKafka, decodeEvent, Topics, type DecodedMessage } from '@shortfeed/common'
 import { testServers } from '@shortfeed/test-harness'
 import { aggregateClicks } from '../../src/consumers/click-aggregator.ts'
-import { asUser, buildForFile, eventually, uniqueName } from '../helper.ts'
+import { asUser, buildWithClicksWorkerForFile, eventually, uniqueName } from '../helper.ts'
 
-const app = await buildForFile({ MILESTONES: '3,5,8' })
+// As deployed: the API publishes, shortener-clicks (its own app) counts.
+const { app } = await buildWithClicksWorkerForFile({ MILESTONES: '3,5,8' })
 
 test('when a link is followed N times, then its click count becomes N', async () => {
   const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/count' } })).json()

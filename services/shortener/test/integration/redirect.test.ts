@@ -78,6 +78,11 @@ describe('GET /{code}', () => {
     assert.equal(await counter(app, 'shortener_db_reads') - reads, 1)
     assert.equal(await counter(app, 'shortener_coalesced_waits') - waits, 199)
     assert.ok(await redis.ttl(`link:${code}`) > 3000, 'the cache was refilled with the jittered TTL')
+    // Each answer says which it was: one read, 199 waits on it (RFC 9211's "collapsed").
+    const statuses = responses.map((r) => r.headers['cache-status'])
+    assert.equal(statuses.filter((s) => s === 'link-cache; fwd=miss').length, 1)
+    assert.equal(statuses.filter((s) => s === 'link-cache; fwd=miss; collapsed').length, 199)
+    assert.equal((await app.inject({ url: `/${code}` })).headers['cache-status'], 'link-cache; hit')
   })
 
   test('when coalescing is off, then a cold stampede reads the database once per request', async (t) => {
@@ -87,6 +92,14 @@ describe('GET /{code}', () => {
     const reads = await counter(uncoalesced, 'shortener_db_reads')
     await Promise.all(Array.from({ length: 50 }, () => uncoalesced.inject({ url: `/${code}` })))
     assert.ok(await counter(uncoalesced, 'shortener_db_reads') - reads > 1)
+  })
+
+  test('when the cache is off, then every answer says the cache was bypassed', async (t) => {
+    const uncached = await build(t, { CLICK_AGGREGATOR_ENABLED: 'false', CACHE_ENABLED: 'false' })
+    const code = (await uncached.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/nocache' } })).json().code
+    const res = await uncached.inject({ url: `/${code}` })
+    assert.equal(res.statusCode, 302)
+    assert.equal(res.headers['cache-status'], 'link-cache; fwd=bypass')
   })
 
   test('when a link is deleted, then the cached copy stops redirecting at once', async () => {
@@ -111,5 +124,35 @@ describe('when Redis is down', () => {
     }
     assert.ok(await counter(down, 'shortener_cache_errors') > errors)
     assert.equal((await down.inject({ url: '/zzzzzzz' })).statusCode, 404)
+  })
+})
+
+describe('GET /api/v1/urls/{code}/redirect', () => {
+  test('when asked, then it answers what the redirect would, with the cache outcome, and counts no click', async () => {
+    const code = await shorten({ url: 'https://example.com/preview', permanent: true })
+    await redis.del(`link:${code}`)
+    const published = await counter(app, 'shortener_clicks_published')
+    const cold = await app.inject({ url: `/api/v1/urls/${code}/redirect` })
+    assert.equal(cold.statusCode, 200)
+    assert.deepEqual(cold.json(), { code, status: 301, location: 'https://example.com/preview', cache: 'miss' })
+    assert.equal(cold.headers['cache-status'], 'link-cache; fwd=miss')
+    const warm = await app.inject({ url: `/api/v1/urls/${code}/redirect` })
+    assert.equal(warm.json().cache, 'hit')
+    assert.equal(warm.headers['cache-status'], 'link-cache; hit')
+    // The click publisher flushes every 20 ms here; a real redirect after the previews is the
+    // sentinel: once its click is published, any click a preview made would have been too.
+    assert.equal((await app.inject({ url: `/${code}` })).statusCode, 301)
+    await app.clicks.flush()
+    assert.equal(await counter(app, 'shortener_clicks_published') - published, 1)
+  })
+
+  test('when the link is unknown or deleted, then the same problems as the redirect', async () => {
+    assert.equal((await app.inject({ url: `/api/v1/urls/${uniqueName('none').slice(0, 30)}/redirect` })).statusCode, 404)
+    const owner = asUser(uniqueName('u'))
+    const code = await shorten({ url: 'https://example.com/gone' }, owner)
+    await app.inject({ method: 'DELETE', url: `/api/v1/urls/${code}`, headers: owner })
+    const res = await app.inject({ url: `/api/v1/urls/${code}/redirect` })
+    assert.equal(res.statusCode, 410)
+    assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
   })
 })

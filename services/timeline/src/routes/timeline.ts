@@ -3,13 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, PageQuery, pageOf, requireUser } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import type { HomeTimeline } from '../timelines/home-timeline.ts'
-import { PostResponse, ProblemResponse } from '../schemas/timeline.ts'
+import { ProblemResponse, TimelineItem } from '../schemas/timeline.ts'
 
 export default async function timelineRoutes (fastify: FastifyInstance, options: { home: HomeTimeline }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get('/api/v1/timeline', {
-    schema: { tags: ['timeline'], summary: 'Posts of the users you follow (and yours), newest first', querystring: PageQuery, response: { 200: pageOf(PostResponse), 400: ProblemResponse, 401: ProblemResponse } }
+    schema: { tags: ['timeline'], summary: 'Posts of the users you follow (and yours), newest first', querystring: PageQuery, response: { 200: pageOf(TimelineItem), 400: ProblemResponse, 401: ProblemResponse } }
   }, async (request) => {
     const readerId = requireUser(request)
     const before = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor)

@@ -51,4 +51,11 @@ export const PostResponse = Type.Object({
   createdAt: Type.String({ format: 'date-time' })
 })
 
+export const TimelineItem = Type.Object({
+  ...PostResponse.properties,
+  source: Type.Union([Type.Literal('push'), Type.Literal('pull')], {
+    description: 'push: written into your timeline when it was posted (fan-out on write); pull: fetched at read time (a celebrity\'s post, one fan-out has not reached yet, or your own)'
+  })
+})
+
 export { ProblemSchema as ProblemResponse } from '@shortfeed/common'

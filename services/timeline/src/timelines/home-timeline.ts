@@ -16,8 +16,11 @@ export interface HomeTimelineDeps {
   inactiveDays: number
 }
 
+/** Where a home-timeline item came from: the reader's pushed timeline, or a read-time pull. */
+export type ItemSource = 'push' | 'pull'
+
 export interface HomeTimelinePage {
-  items: Post[]
+  items: Array<Post & { source: ItemSource }>
   /** Id of the last item when more may follow. */
   nextBefore: string | null
 }
@@ -74,7 +77,8 @@ export function createHomeTimeline (deps: HomeTimelineDeps) {
       const hydrated = await deps.posts.hydrate(candidates)
       // A post pushed before an unfollow (or fanned out from a stale follower list) is dropped here.
       const visible = hydrated.filter((p) => allowed.has(p.authorId))
-      const items = visible.slice(0, limit)
+      const pushedIds = new Set(pushed)
+      const items = visible.slice(0, limit).map((p) => ({ ...p, source: pushedIds.has(p.id) ? 'push' as const : 'pull' as const }))
       const more = visible.length > limit || (candidates.length >= want * 2 && items.length === limit)
       return { items, nextBefore: more && items.length > 0 ? items.at(-1)!.id : null }
     }

@@ -26,7 +26,9 @@ describe('home timeline', () => {
     }
     // The post leaves the pull set once fan-out has pushed it everywhere (just after the push).
     await eventually(async () => (await api.pg.query('SELECT pushed FROM posts WHERE id = $1', [p.id])).rows[0].pushed, (v) => v === true)
-    assert.deepEqual(texts(await timeline(api, reader.id)), ['pushed hello'])
+    const page = await timeline(api, reader.id)
+    assert.deepEqual(texts(page), ['pushed hello'])
+    assert.equal(page.items[0]?.source, 'push', 'the item says it was pushed at write time')
   })
 
   test('a user sees their own post at once, before any fan-out (read-your-writes)', async () => {
@@ -34,6 +36,7 @@ describe('home timeline', () => {
     const p = await post(api, author.id, 'mine, now')
     const page = await timeline(api, author.id)
     assert.equal(page.items[0]?.id, p.id)
+    assert.equal(page.items[0]?.source, 'pull')
   })
 
   test('when the author is a celebrity, then the post is not pushed but readers still get it', async () => {
@@ -50,7 +53,9 @@ describe('home timeline', () => {
     try {
       for (const fan of fans) {
         assert.equal(await redis.zscore(`timeline:${fan.id}`, p.id), null, 'not pushed')
-        assert.deepEqual(texts(await timeline(api, fan.id)), ['for my fans'])
+        const page = await timeline(api, fan.id)
+        assert.deepEqual(texts(page), ['for my fans'])
+        assert.equal(page.items[0]?.source, 'pull', 'the item says it was pulled at read time')
       }
     } finally {
       redis.disconnect()
@@ -69,6 +74,7 @@ describe('home timeline', () => {
     await post(api, author.id, 'after fame')
     const page = await eventually(() => timeline(api, reader.id), (t) => t.items.length === 2)
     assert.deepEqual(texts(page), ['after fame', 'before fame'])
+    assert.deepEqual(page.items.map((p) => p.source), ['pull', 'push'])
   })
 
   test('when someone is followed, then their recent posts are backfilled; unfollowed, they disappear', async () => {
