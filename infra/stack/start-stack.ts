@@ -4,7 +4,7 @@
 // "shortfeed" from its dist/ and waits until each is ready. `pnpm stack` (infra/stack.ts) and
 // `pnpm bench` are its two callers.
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -114,6 +114,32 @@ async function buildServices (): Promise<void> {
   }
 }
 
+/** The newest modification time under a path (files and directories, recursively). */
+function newestMtime (path: string): number {
+  if (!existsSync(path)) return 0
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))))
+}
+
+/**
+ * Builds the web UI (packages/web, Vite) when its sources are newer than its build; the gateway
+ * serves packages/web/dist at `/`. Returns whether it built.
+ */
+export async function buildWebUi (): Promise<boolean> {
+  const web = join(root, 'packages', 'web')
+  if (!existsSync(join(web, 'package.json'))) return false
+  const sources = Math.max(newestMtime(join(web, 'src')), newestMtime(join(web, 'index.html')), newestMtime(join(web, 'vite.config.ts')), newestMtime(join(web, 'package.json')))
+  if (newestMtime(join(web, 'dist', 'index.html')) >= sources) return false
+  try {
+    await promisify(execFile)(process.execPath, [join(web, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: web, maxBuffer: 16 * 1024 * 1024 })
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: string, stderr?: string }
+    throw new Error(`the web UI's build failed:\n${stdout ?? ''}${stderr ?? (err as Error).message}`)
+  }
+  return true
+}
+
 export function discoverServices (): Service[] {
   const servicesDir = join(root, 'services')
   if (!existsSync(servicesDir)) return []
@@ -180,6 +206,8 @@ export async function startStack (options: StackOptions): Promise<Stack> {
     const built = Date.now()
     await buildServices()
     log(`built (tsc -b) in ${((Date.now() - built) / 1000).toFixed(1)} s`)
+    const webBuilt = Date.now()
+    if (await buildWebUi()) log(`built the web UI (vite) in ${((Date.now() - webBuilt) / 1000).toFixed(1)} s`)
     const instances = all.flatMap(({ service, manifest }) => Array.from({ length: options.instances?.[manifest.name] ?? 1 }, (_, i) =>
       ({ service, manifest, name: i === 0 ? manifest.name : `${manifest.name}-${i + 1}`, index: i })))
     const ports = new Map<string, number>()

@@ -57,6 +57,10 @@ test('a post created through the gateway is one trace from the edge to the fan-o
   const { accessToken } = await (await fetch(`${gateway}/api/v1/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ handle, password: 'correct horse' }) })).json() as { accessToken: string }
   const created = await fetch(`${gateway}/api/v1/posts`, { method: 'POST', headers: { ...json, authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ text: 'traced' }) })
   assert.equal(created.status, 201)
+  // The gateway tells the client which trace its request is (W3C traceresponse): the web UI
+  // links it to Jaeger.
+  const traceresponse = created.headers.get('traceresponse') ?? ''
+  assert.match(traceresponse, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
 
   // Spans leave each process in batches, on its own schedule: wait until the trace has every hop
   // and every span's parent, then check it.
@@ -75,6 +79,7 @@ test('a post created through the gateway is one trace from the edge to the fan-o
   const seen = roots().map((root) => ({ missing: missing(traceOf(root)), orphans: orphans(traceOf(root)).map((s) => `${s.service}:${s.name}`) }))
   assert.ok(edge, `no complete gateway trace reaching the fan-out worker; gateway traces seen: ${JSON.stringify(seen)}`)
 
+  assert.equal(edge.traceId, traceresponse.split('-')[1], 'traceresponse names the post\'s trace')
   const trace = traceOf(edge)
   // SHOW_TRACE=1 prints the trace, one span a line: what a newcomer would see in Jaeger.
   if (process.env['SHOW_TRACE']) console.log(trace.map((s) => `${s.service} ${s.kind} ${s.name}`).join('\n'))

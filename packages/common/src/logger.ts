@@ -20,6 +20,16 @@ export function traceMixin (): Record<string, string> {
   return { trace_id: ctx.traceId, span_id: ctx.spanId }
 }
 
+/**
+ * The active sampled span as a W3C `traceresponse` value (00-trace-span-01), so a client can
+ * look its own request up in the tracing UI; undefined when the request is not traced.
+ */
+export function traceResponse (): string | undefined {
+  const ctx = trace.getActiveSpan()?.spanContext()
+  if (!ctx || !trace.isSpanContextValid(ctx) || (ctx.traceFlags & 1) !== 1) return undefined
+  return `00-${ctx.traceId}-${ctx.spanId}-01`
+}
+
 // Query parameters whose values never reach a log line: the API takes no credentials in URLs,
 // but a client that puts them there must not have them written down.
 const SENSITIVE_QUERY_NAME = /^(access_?token|id_?token|refresh_?token|token|jwt|password|passwd|pwd|secret|client_?secret|api_?key|key|auth|authorization|session|sig|signature)$/i

@@ -13,6 +13,7 @@ import proxy from './proxy.ts'
 import { createRateLimiter, parsePolicy } from './rate-limit/rate-limiter.ts'
 import type { Upstream as UpstreamName } from './routing.ts'
 import { createUpstream, type Upstream } from './upstream/upstream-client.ts'
+import webUi, { defaultWebRoot } from './web-ui.ts'
 
 function trustProxySetting (value: string): boolean | string[] {
   if (value === 'false' || value === '') return false
@@ -41,8 +42,8 @@ export async function buildApp (config: GatewayConfig) {
       void sendProblem(reply, { type: 'urn:shortfeed:problem:gateway-overloaded', title: 'Service Unavailable', status: 503, detail: `The gateway is shedding load (${type} ${String(value)}); retry shortly.`, instance: request.url.split('?')[0]!, code: 'GATEWAY_OVERLOADED' })
     }
   })
-  // Security headers on every response; no CSP: the API serves JSON and redirects, and the
-  // docs UI needs inline scripts.
+  // Security headers on every response; no CSP here: the API serves JSON and redirects, and the
+  // docs UI needs inline scripts. The web UI's page sets its own strict one (web-ui.ts).
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } })
   await app.register(redisPlugin, { config, connectionName: 'gateway' })
 
@@ -80,6 +81,8 @@ export async function buildApp (config: GatewayConfig) {
     transformSpecification: () => docs.document(),
     transformSpecificationClone: false
   })
+
+  await app.register(webUi, { root: config.WEB_ROOT ?? defaultWebRoot(), traceUiUrl: config.TRACE_UI_URL?.replace(/\/$/, '') ?? null })
 
   await app.register(proxy, {
     upstreams,

@@ -33,6 +33,10 @@ export const GatewayConfig = Type.Object({
   BREAKER_RESET_MS: Type.Integer({ minimum: 100, default: 10_000 }),
   /** Event-loop delay beyond which new requests are shed with 503. */
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 10, default: 500 }),
+  /** The web UI's build (packages/web/dist); by default found next to the gateway. */
+  WEB_ROOT: Type.Optional(Type.String({ minLength: 1 })),
+  /** Jaeger's UI as the browser reaches it, for the web UI's trace links (unset: ids only). */
+  TRACE_UI_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1_024, maximum: 10 * 1024 * 1024, default: 64 * 1024 })
 })
 export type GatewayConfig = Static<typeof GatewayConfig>

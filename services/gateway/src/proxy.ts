@@ -2,7 +2,7 @@
 // upstream (timeouts, retries, breaker) → stream the answer back. Every response carries the
 // rate-limit headers; every refusal is a problem document.
 import createError from '@fastify/error'
-import { signIdentity } from '@shortfeed/common'
+import { signIdentity, traceResponse } from '@shortfeed/common'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Verifier } from './auth/jwt-verifier.ts'
 import { TokenMissing } from './auth/jwt-verifier.ts'
@@ -59,6 +59,10 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
   })
 
   async function forward (request: FastifyRequest, reply: FastifyReply) {
+    // The trace this request is recorded under (W3C Trace Context's traceresponse), so a client
+    // can look its own request up; absent when the request is not traced.
+    const traced = traceResponse()
+    if (traced) void reply.header('traceresponse', traced)
     const path = request.url.split('?')[0]!
     const route = matchRoute(request.method, path)
     if (route) routeNames.set(request, route.name)

@@ -24,6 +24,7 @@ const RULES: Rule[] = [
   { methods: ['POST'], template: '/api/v1/urls', path: /^\/api\/v1\/urls$/, upstream: 'shortener', auth: 'optional' },
   { methods: [...READ], template: '/api/v1/urls/{code}', path: new RegExp(`^/api/v1/urls/${CODE}$`), upstream: 'shortener', auth: 'none' },
   { methods: ['DELETE'], template: '/api/v1/urls/{code}', path: new RegExp(`^/api/v1/urls/${CODE}$`), upstream: 'shortener', auth: 'required' },
+  { methods: [...READ], template: '/api/v1/urls/{code}/redirect', path: new RegExp(`^/api/v1/urls/${CODE}/redirect$`), upstream: 'shortener', auth: 'none', policy: 'redirect' },
   { methods: [...READ], template: '/api/v1/me/urls', path: /^\/api\/v1\/me\/urls$/, upstream: 'shortener', auth: 'required' },
   { methods: ['POST'], template: '/api/v1/users', path: /^\/api\/v1\/users$/, upstream: 'timeline', auth: 'none', policy: 'login' },
   { methods: ['POST'], template: '/api/v1/auth/token', path: /^\/api\/v1\/auth\/token$/, upstream: 'timeline', auth: 'none', policy: 'login' },

@@ -32,6 +32,11 @@ describe('routing', () => {
     const redirect = await gateway.inject({ url: `/${link.json().code}` })
     assert.equal(redirect.statusCode, 302)
     assert.equal(redirect.headers.location, 'https://example.com/gw')
+    // Creating the link cached it: the redirect says so (RFC 9211), through the gateway too.
+    assert.equal(redirect.headers['cache-status'], 'link-cache; hit')
+    const preview = await gateway.inject({ url: `/api/v1/urls/${link.json().code}/redirect` })
+    assert.deepEqual(preview.json(), { code: link.json().code, status: 302, location: 'https://example.com/gw', cache: 'hit' })
+    assert.equal(preview.headers['ratelimit-policy'], '1200;w=60;name="redirect"', 'a preview spends the redirect budget')
     const mine = await gateway.inject({ url: '/api/v1/me/urls', headers: { authorization: `Bearer ${user.token}` } })
     assert.deepEqual(mine.json().items.map((l: { code: string }) => l.code), [link.json().code])
   })
@@ -64,7 +69,11 @@ describe('routing', () => {
 
   test('the OpenAPI document covers the public API of every service, with a UI at /docs', async () => {
     const doc = (await gateway.inject({ url: '/docs/json' })).json()
-    for (const path of ['/api/v1/urls', '/api/v1/users', '/api/v1/timeline', '/api/v1/posts', '/{code}']) assert.ok(doc.paths[path], `missing ${path}`)
+    for (const path of ['/api/v1/urls', '/api/v1/users', '/api/v1/timeline', '/api/v1/posts', '/{code}', '/api/v1/urls/{code}/redirect']) assert.ok(doc.paths[path], `missing ${path}`)
+    // What the web UI's panel reads is documented: the cache outcome and each item's source.
+    assert.ok(doc.paths['/{code}'].get.responses['302'].headers['cache-status'])
+    const item = doc.paths['/api/v1/timeline'].get.responses['200'].content['application/json'].schema.properties.items.items
+    assert.match(JSON.stringify(item.properties.source), /"push".*"pull"/)
     assert.equal(doc.paths['/health/ready'], undefined)
     assert.equal((await gateway.inject({ url: '/openapi.json' })).statusCode, 404, 'one public document, not the edge\'s own')
     assert.equal((await gateway.inject({ url: '/docs/' })).statusCode, 200)
