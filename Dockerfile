@@ -19,6 +19,7 @@ COPY . .
 RUN --mount=type=cache,id=shortfeed-pnpm,target=/pnpm/store \
     pnpm install --offline --frozen-lockfile --ignore-scripts --store-dir "$PNPM_STORE" \
  && pnpm exec tsc -b services/gateway services/shortener services/timeline services/notifier \
+ && pnpm --filter @shortfeed/web build \
  && for service in gateway shortener timeline notifier; do sh infra/docker/assemble.sh "$service" || exit 1; done
 
 FROM ${NODE_IMAGE} AS runtime

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the native servers need (PostgreSQL, Redis, Java 17, Maven) when
-# they are missing. As root with apt-get it installs them; otherwise it says what to install.
+# Installs the Debian packages the native servers and the browser tests need (PostgreSQL, Redis,
+# Java 17, Maven, Chromium) when they are missing. As root with apt-get it installs them;
+# otherwise it says what to install.
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+# The browser tests (./run test:e2e) drive Debian's Chromium; DejaVu gives it a font to render.
+if [ -z "${CHROMIUM:-}" ]; then command -v chromium >/dev/null 2>&1 || missing+=(chromium); fi
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

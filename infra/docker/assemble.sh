@@ -22,6 +22,11 @@ for package in "services/$service" packages/common; do
   cp -R "$package/dist/src" "$out/$package/dist/src"
   if [ -d "$package/migrations" ]; then cp -R "$package/migrations" "$out/$package/migrations"; fi
 done
+# The gateway serves the web UI's build (packages/web/dist) at /.
+if [ "$service" = gateway ]; then
+  mkdir -p "$out/packages/web"
+  cp -R packages/web/dist "$out/packages/web/dist"
+fi
 # Workspace packages this service does not run (their manifests were only for the lockfile).
 for dir in "$out"/services/* "$out"/infra "$out"/test "$out"/bench; do
   case "$dir" in "$out/services/$service") ;; *) rm -rf "$dir" ;; esac

@@ -82,6 +82,19 @@ test('through the gateway alone: sign-ups, a link followed, a follow, a post wit
     return created.body
   })
   assert.match(link.shortUrl, /^http:\/\/localhost:8080\/\w{7}$/)
+  await phase('the click is counted by shortener-clicks', () => eventually(
+    async () => (await api<{ clicks: number }>('GET', `/api/v1/urls/${link.code}`)).body.clicks, (clicks) => clicks === 1, 90_000))
+
+  await phase('the web UI is served at / with its assets under /_/', async () => {
+    const page = await fetch(`${gateway}/`)
+    assert.equal(page.status, 200)
+    const html = await page.text()
+    assert.match(html, /<div id="app"><\/div>/)
+    const script = /src="(\/_\/assets\/[^"]+\.js)"/.exec(html)?.[1]
+    assert.ok(script, 'the page loads its bundle from /_/')
+    assert.equal((await fetch(`${gateway}${script}`)).status, 200)
+    assert.deepEqual(await (await fetch(`${gateway}/_/config.json`)).json(), { traceUiUrl: 'http://localhost:16686' })
+  })
 
   // Bob follows Ada and listens; Ada posts and mentions him.
   const controller = new AbortController()

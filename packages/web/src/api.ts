@@ -149,7 +149,8 @@ export function describeError (err: unknown): string {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err)
   const { problem, retryAfterSeconds } = err
   const fields = (problem.errors ?? []).map((e) => [e.pointer?.replace(/^\/body\//, ''), e.message].filter(Boolean).join(': ')).filter(Boolean)
-  const parts = [problem.detail && problem.detail !== problem.title ? `${problem.title}: ${problem.detail}` : problem.title]
+  const sentence = (text: string) => /[.!?]$/.test(text) ? text : `${text}.`
+  const parts = [sentence(problem.detail && problem.detail !== problem.title ? `${problem.title}: ${problem.detail}` : problem.title)]
   if (fields.length > 0) parts.push(`(${fields.join('; ')})`)
   if (retryAfterSeconds !== null && Number.isFinite(retryAfterSeconds)) {
     parts.push(problem.status === 429

@@ -17,7 +17,7 @@ export function HoodPanel ({ traceUiUrl }: { traceUiUrl: string | null }) {
             <p class='hood-path'><code>{r.method} {r.path}</code></p>
             <dl>
               <dt>trace</dt>
-              <dd>{r.traceId
+              <dd data-testid='hood-trace' data-trace-id={r.traceId ?? undefined}>{r.traceId
                 ? (traceUiUrl ? <a href={`${traceUiUrl}/trace/${r.traceId}`} target='_blank' rel='noreferrer'><code>{r.traceId.slice(0, 16)}…</code></a> : <code>{r.traceId}</code>)
                 : 'not traced (no collector)'}
               </dd>

@@ -43,7 +43,7 @@ function RedirectCheck ({ code }: { code: string }) {
   }
   return (
     <span class='check'>
-      <button type='button' class='secondary' onClick={check} aria-label={`Check the redirect of ${code}`}>Check redirect</button>
+      <button type='button' class='secondary' onClick={check} aria-label={`Check redirect of ${code}`}>Check redirect</button>
       {preview && <span class='outcome' data-cache={preview.cache}>{preview.status} → {describeCacheStatus(CACHE_OUTCOME[preview.cache])}</span>}
       <ErrorMessage error={error} />
     </span>
