@@ -24,7 +24,7 @@ export interface ProcessManifest {
   /** Migrations folder relative to the service folder, applied before any process starts. */
   migrations?: string
   /**
-   * Extra environment: `${port:<name>[,<fallback>]}` expands to a process's port (its first
+   * Extra environment: `${port:<name>}` expands to a process's port (its first
    * instance), `${urls:<name>}` to the URLs of all its instances, comma-separated.
    */
   env?: Record<string, string>
@@ -230,11 +230,10 @@ export async function startStack (options: StackOptions): Promise<Stack> {
     mkdirSync(logsDir, { recursive: true })
     const started: StartedProcess[] = []
     for (const { service, manifest, name } of instances.sort((a, b) => (a.manifest.startOrder ?? 0) - (b.manifest.startOrder ?? 0))) {
-      // `${port:a,b}` is the port of process a, or of b when a is not declared (yet).
       const expand = (value: string) => value
-        .replace(/\$\{port:([\w,-]+)\}/g, (_m, names: string) => {
-          const found = names.split(',').map((n) => ports.get(n)).find((p) => p !== undefined)
-          if (found === undefined) throw new Error(`${name}: no process among ${names} for \${port:${names}}`)
+        .replace(/\$\{port:([\w-]+)\}/g, (_m, target: string) => {
+          const found = ports.get(target)
+          if (found === undefined) throw new Error(`${name}: no process ${target} for \${port:${target}}`)
           return String(found)
         })
         .replace(/\$\{urls:([\w-]+)\}/g, (_m, target: string) => {

@@ -251,6 +251,14 @@ export function corpus (f: Fixture, forged: Record<string, string>): AbuseCase[]
     c('link: PATCH is not a method here', `PATCH /api/v1/urls/${f.link.code}`, { as: 'alice', body: { url: 'https://evil.example/' } }, 405),
     c('link: PUT is not a method here', `PUT /api/v1/urls/${f.link.code}`, { as: 'alice', body: { url: 'https://evil.example/' } }, 405),
 
+    // GET /api/v1/urls/{code}/redirect (the redirect's lookup as JSON)
+    c('redirect preview: an unknown code', 'GET /api/v1/urls/zzzzzzzz/redirect', {}, 404),
+    c('redirect preview: SQL in the code', "GET /api/v1/urls/abc'%20OR%20'1'='1/redirect", {}, 404),
+    c('redirect preview: a code of 33 characters', `GET /api/v1/urls/${'a'.repeat(33)}/redirect`, {}, 404),
+    c('redirect preview: an encoded traversal', 'GET /api/v1/urls/..%2f..%2fredirect', {}, 404),
+    c('redirect preview: HEAD of an unknown code', 'HEAD /api/v1/urls/zzzzzzzz/redirect', {}, 404),
+    c('redirect preview: POST is not a method here', `POST /api/v1/urls/${f.link.code}/redirect`, { as: 'alice', body: {} }, 405),
+
     // GET /{code}
     c('redirect: an unknown code', 'GET /zzzzzzzz', {}, 404),
     c('redirect: /../etc/passwd', 'GET /../etc/passwd', {}, 404),

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto'
 import createError from '@fastify/error'
 import type pg from 'pg'
+import { withTransaction } from './postgres.ts'
 
 export const IdempotencyKeyInvalid = createError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 200 visible ASCII characters', 400)
 export const IdempotencyKeyReused = createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body', 422)
@@ -52,9 +53,8 @@ export async function withIdempotency<T> (
   request: { scope: string, key: string | undefined, body: unknown },
   create: (client: pg.PoolClient) => Promise<StoredResponse<T>>
 ): Promise<StoredResponse<T> & { replayed: boolean }> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+  // A replay commits nothing new: the key's row is the first request's, read under its lock.
+  return withTransaction(pool, async (client) => {
     if (request.key !== undefined) {
       const hash = requestHash(request.body)
       await client.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < now() - $3::interval', [request.scope, request.key, RETENTION])
@@ -66,7 +66,6 @@ export async function withIdempotency<T> (
         // The first request committed (we waited on its row lock if it was in flight).
         const { rows } = await client.query<{ request_hash: string, status: number, response: T }>(
           'SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2', [request.scope, request.key])
-        await client.query('ROLLBACK')
         const first = rows[0]
         if (!first || first.request_hash !== hash) throw new IdempotencyKeyReused()
         return { status: first.status, body: first.response, replayed: true }
@@ -74,16 +73,8 @@ export async function withIdempotency<T> (
       const result = await create(client)
       await client.query('UPDATE idempotency_keys SET status = $3, response = $4 WHERE scope = $1 AND key = $2',
         [request.scope, request.key, result.status, JSON.stringify(result.body)])
-      await client.query('COMMIT')
       return { ...result, replayed: false }
     }
-    const result = await create(client)
-    await client.query('COMMIT')
-    return { ...result, replayed: false }
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw err
-  } finally {
-    client.release()
-  }
+    return { ...await create(client), replayed: false }
+  })
 }

@@ -34,3 +34,23 @@ export function createPostgresPool (options: PostgresOptions): pg.Pool {
 export async function pingPostgres (pool: pg.Pool): Promise<void> {
   await pool.query('SELECT 1')
 }
+
+/**
+ * Runs `work` in one transaction on one pooled client: COMMIT when it returns, ROLLBACK when it
+ * throws (the error goes on), the client released either way. A rollback that fails too (the
+ * connection died) is ignored: the original error is the one worth seeing.
+ */
+export async function withTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    const result = await work(client)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw err
+  } finally {
+    client.release()
+  }
+}

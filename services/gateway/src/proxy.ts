@@ -2,7 +2,7 @@
 // upstream (timeouts, retries, breaker) → stream the answer back. Every response carries the
 // rate-limit headers; every refusal is a problem document.
 import createError from '@fastify/error'
-import { signIdentity, traceResponse } from '@shortfeed/common'
+import { createRetryableError, signIdentity, traceResponse } from '@shortfeed/common'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Verifier } from './auth/jwt-verifier.ts'
 import { TokenMissing } from './auth/jwt-verifier.ts'
@@ -13,10 +13,10 @@ import { UpstreamFailure, type Upstream, type UpstreamResponse } from './upstrea
 
 export const RouteNotFound = createError('GATEWAY_ROUTE_NOT_FOUND', 'No route for %s %s', 404)
 export const MethodNotAllowed = createError('GATEWAY_METHOD_NOT_ALLOWED', '%s is not supported on %s', 405)
-export const RateLimited = createError('GATEWAY_RATE_LIMITED', 'Too many %s requests; retry after %d seconds', 429)
-export const UpstreamUnavailable = createError('GATEWAY_UPSTREAM_UNAVAILABLE', 'The %s service is unavailable; retry shortly', 503)
-export const UpstreamTimeout = createError('GATEWAY_UPSTREAM_TIMEOUT', 'The %s service did not answer in time', 504)
-export const UpstreamUnreachable = createError('GATEWAY_UPSTREAM_UNREACHABLE', 'The %s service could not be reached', 502)
+export const RateLimited = createRetryableError('GATEWAY_RATE_LIMITED', 'Too many %s requests; retry after %d seconds', 429)
+export const UpstreamUnavailable = createRetryableError('GATEWAY_UPSTREAM_UNAVAILABLE', 'The %s service is unavailable; retry shortly', 503)
+export const UpstreamTimeout = createRetryableError('GATEWAY_UPSTREAM_TIMEOUT', 'The %s service did not answer in time', 504)
+export const UpstreamUnreachable = createRetryableError('GATEWAY_UPSTREAM_UNREACHABLE', 'The %s service could not be reached', 502)
 
 export interface ProxyOptions {
   upstreams: Partial<Record<UpstreamName, Upstream>>
@@ -81,7 +81,7 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
       const decision = await options.limiter.check(policy, identity)
       metrics.rateLimitDecisions.add(1, { policy: policy.name, decision: decision.allowed ? 'allow' : 'deny', store: decision.local ? 'local' : 'redis' })
       rateLimitHeaders(reply, policy, decision)
-      if (!decision.allowed) throw Object.assign(new RateLimited(policy.name, decision.retryAfterSeconds), { retryAfterSeconds: decision.retryAfterSeconds })
+      if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, policy.name, decision.retryAfterSeconds)
     }
 
     const upstream = options.upstreams[route.upstream]
@@ -112,12 +112,12 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
       if (err instanceof UpstreamFailure && err.response) {
         response = err.response
       } else if ((err as { code?: string }).code === 'EOPENBREAKER') {
-        throw Object.assign(new UpstreamUnavailable(route.upstream), { retryAfterSeconds: options.breakerResetSeconds })
+        throw new UpstreamUnavailable(options.breakerResetSeconds, route.upstream)
       } else if (err instanceof UpstreamFailure && err.timedOut) {
         // The write may still land upstream: a retry is safe with the same Idempotency-Key.
-        throw Object.assign(new UpstreamTimeout(route.upstream), { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS })
+        throw new UpstreamTimeout(UPSTREAM_RETRY_AFTER_SECONDS, route.upstream)
       } else if (err instanceof UpstreamFailure) {
-        throw Object.assign(new UpstreamUnreachable(route.upstream), { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS })
+        throw new UpstreamUnreachable(UPSTREAM_RETRY_AFTER_SECONDS, route.upstream)
       } else {
         throw err
       }
@@ -131,7 +131,7 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
       try {
         body = Buffer.from(await response.body.arrayBuffer())
       } catch {
-        throw Object.assign(new UpstreamUnreachable(route.upstream), { retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS })
+        throw new UpstreamUnreachable(UPSTREAM_RETRY_AFTER_SECONDS, route.upstream)
       }
     }
     for (const [name, value] of Object.entries(response.headers)) {

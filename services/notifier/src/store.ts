@@ -2,6 +2,7 @@
 // remembers the event for this recipient (a duplicate stops here), checks the recipient's
 // preferences, and either stores a new notification or — past GROUP_AFTER of the same type
 // within the window — folds the actor into the latest one ("X and 12 others followed you").
+import { withTransaction } from '@shortfeed/common'
 import type pg from 'pg'
 import { renderNotification, type NotificationType } from './templates.ts'
 
@@ -19,7 +20,7 @@ export interface Notification {
   seq: string
 }
 
-interface Row { id: string, recipient_id: string, type: NotificationType, text: string, actor_ids: string[], actor_count: number, data: Record<string, unknown>, created_at: Date, updated_at: Date, read_at: Date | null, change_seq: string, actor_handles?: string[] }
+interface Row { id: string, recipient_id: string, type: NotificationType, text: string, actor_ids: string[], actor_count: number, data: Record<string, unknown>, created_at: Date, updated_at: Date, read_at: Date | null, change_seq: string }
 
 export const toNotification = (row: Row): Notification => ({
   id: row.id,
@@ -52,26 +53,18 @@ const COLUMNS = 'id, recipient_id, type, text, actor_ids, actor_count, data, cre
 export function createNotificationStore (pool: pg.Pool, grouping: { after: number, windowSeconds: number }) {
   return {
     async record (input: NewNotification): Promise<RecordOutcome> {
-      const client = await pool.connect()
-      try {
-        await client.query('BEGIN')
+      return withTransaction(pool, async (client): Promise<RecordOutcome> => {
         const fresh = await client.query('INSERT INTO processed_events (event_id, recipient_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [input.eventId, input.recipientId])
-        if (fresh.rowCount === 0) {
-          await client.query('ROLLBACK')
-          return { outcome: 'duplicate' }
-        }
+        if (fresh.rowCount === 0) return { outcome: 'duplicate' }
         const muted = await client.query('SELECT 1 FROM preferences WHERE user_id = $1 AND $2 = ANY(muted)', [input.recipientId, input.type])
-        if (muted.rowCount === 1) {
-          await client.query('COMMIT')
-          return { outcome: 'suppressed' }
-        }
+        if (muted.rowCount === 1) return { outcome: 'suppressed' }
         // Serialise one recipient's writes so two events in a burst agree on the count.
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [input.recipientId])
         const actorIds = input.actor ? [input.actor.id] : []
         const handles = input.actor ? [input.actor.handle] : []
         if (input.actor) {
           const recent = await client.query<Row>(
-            `SELECT ${COLUMNS}, data->'actorHandles' AS actor_handles FROM notifications
+            `SELECT ${COLUMNS} FROM notifications
              WHERE recipient_id = $1 AND type = $2 AND created_at > now() - make_interval(secs => $3)
              ORDER BY id DESC LIMIT $4`,
             [input.recipientId, input.type, grouping.windowSeconds, grouping.after])
@@ -86,7 +79,6 @@ export function createNotificationStore (pool: pg.Pool, grouping: { after: numbe
                  change_seq = nextval('notification_changes'), updated_at = now(), read_at = NULL
                WHERE id = $1 RETURNING ${COLUMNS}`,
               [latest.id, actors, count, text, JSON.stringify({ actorHandles })])
-            await client.query('COMMIT')
             return { outcome: 'grouped', recipientId: input.recipientId, notification: toNotification(rows[0]!) }
           }
         }
@@ -95,14 +87,8 @@ export function createNotificationStore (pool: pg.Pool, grouping: { after: numbe
         const { rows } = await client.query<Row>(
           `INSERT INTO notifications (recipient_id, type, actor_ids, text, data) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
           [input.recipientId, input.type, actorIds, text, JSON.stringify(data)])
-        await client.query('COMMIT')
         return { outcome: 'created', recipientId: input.recipientId, notification: toNotification(rows[0]!) }
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
-        throw err
-      } finally {
-        client.release()
-      }
+      })
     },
 
     async list (recipientId: string, limit: number, beforeId?: string) {

@@ -1,18 +1,23 @@
 // Reads user profiles from the public API (handles for the texts, @mentions to ids), with a
-// short cache: a burst of follows by one user costs one lookup.
+// short cache: a burst of follows by one user costs one lookup. The cache is bounded: every
+// @mention of a handle, existing or not, is a key a post's author chooses.
 import { UpstreamUnavailableError } from '@shortfeed/common'
+import { LRUCache } from 'lru-cache'
 
 export interface UserRef { id: string, handle: string }
 
-export function createUsersClient (baseUrl: string, timeoutMs: number, ttlMs = 60_000) {
-  const cache = new Map<string, { value: UserRef | null, expires: number }>()
+/** Profiles remembered at most; a handle that does not exist is remembered too (as null). */
+const CACHE_MAX = 10_000
+
+export function createUsersClient (baseUrl: string, timeoutMs: number, ttlMs = 60_000, maxEntries = CACHE_MAX) {
+  const cache = new LRUCache<string, { value: UserRef | null }>({ max: maxEntries, ttl: ttlMs })
 
   async function get (path: string): Promise<UserRef | null> {
     const hit = cache.get(path)
-    if (hit && hit.expires > Date.now()) return hit.value
+    if (hit) return hit.value
     const response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(timeoutMs) })
     if (response.status === 404) {
-      cache.set(path, { value: null, expires: Date.now() + ttlMs })
+      cache.set(path, { value: null })
       return null
     }
     // The users API down or restarting: the consumer waits for it rather than dead-lettering.
@@ -23,7 +28,7 @@ export function createUsersClient (baseUrl: string, timeoutMs: number, ttlMs = 6
     if (!response.ok) throw new Error(`users API answered ${response.status} for ${path}`)
     const user = await response.json() as UserRef
     const value = { id: user.id, handle: user.handle }
-    cache.set(path, { value, expires: Date.now() + ttlMs })
+    cache.set(path, { value })
     return value
   }
 

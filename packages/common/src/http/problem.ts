@@ -2,6 +2,7 @@
 // fields, client errors keep their message, server errors hide theirs behind the request id.
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
+import createError from '@fastify/error'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
@@ -58,6 +59,24 @@ export function fieldErrors (context: string, errors: AjvLikeError[]): FieldErro
     if (e.keyword === 'additionalProperties') message = 'is not allowed'
     return { in: context, pointer: pointer === '' ? '/' : pointer, message }
   })
+}
+
+/**
+ * @fastify/error's createError for refusals that pass (503, 429, a gateway's 502/504): the
+ * constructor takes the seconds to wait first, then the message's arguments, and the problem
+ * answer carries them as Retry-After.
+ *   const LookupUnavailable = createRetryableError('SHORTENER_UNAVAILABLE', 'Retry shortly', 503)
+ *   throw new LookupUnavailable(5)
+ */
+export function createRetryableError (code: string, message: string, statusCode: number) {
+  const Base = createError(code, message, statusCode)
+  return class RetryableError extends Base {
+    readonly retryAfterSeconds: number
+    constructor (retryAfterSeconds: number, ...args: unknown[]) {
+      super(...args)
+      this.retryAfterSeconds = retryAfterSeconds
+    }
+  }
 }
 
 export function sendProblem (reply: FastifyReply, problem: Problem): FastifyReply {

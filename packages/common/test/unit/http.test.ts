@@ -4,10 +4,11 @@ import { connect } from 'node:net'
 import { describe, test, type TestContext } from 'node:test'
 import createError from '@fastify/error'
 import { Type } from 'typebox'
+import { createRetryableError } from '../../src/http/problem.ts'
 import { createServer } from '../../src/http/server.ts'
 
 const AliasTaken = createError('SHORTENER_ALIAS_TAKEN', 'Alias "%s" is taken', 409)
-const Unavailable = createError('SHORTENER_DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly', 503)
+const Unavailable = createRetryableError('SHORTENER_DATABASE_UNAVAILABLE', 'The database is unavailable; retry shortly', 503)
 
 async function build (t: TestContext, checks: Record<string, () => Promise<unknown>> = {}) {
   const app = await createServer({ service: 'test', config: { NODE_ENV: 'test', LOG_LEVEL: 'silent' }, bodyLimit: 1024 })
@@ -20,7 +21,7 @@ async function build (t: TestContext, checks: Record<string, () => Promise<unkno
   }, async (request, reply) => reply.code(201).send(request.body))
   app.get('/taken/:alias', async (request) => { throw new AliasTaken((request.params as { alias: string }).alias) })
   app.get('/boom', async () => { throw new Error('secret internals: password=hunter2') })
-  app.get('/unavailable', async () => { throw Object.assign(new Unavailable(), { retryAfterSeconds: 5 }) })
+  app.get('/unavailable', async () => { throw new Unavailable(5) })
   t.after(() => app.close())
   return app
 }

@@ -8,13 +8,14 @@
 // else the gateway does for a request, and a client sends the same token on every call. The
 // price: a signing key withdrawn from the JWKS stops being honoured up to VERIFIED_TTL_MS late.
 import createError from '@fastify/error'
+import { createRetryableError } from '@shortfeed/common'
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose'
 import { LRUCache } from 'lru-cache'
 
 export const TokenMissing = createError('AUTH_REQUIRED', 'This operation needs an access token: Authorization: Bearer <token>', 401)
 export const TokenExpired = createError('AUTH_TOKEN_EXPIRED', 'The access token has expired; get a new one from POST /api/v1/auth/token', 401)
 export const TokenInvalid = createError('AUTH_TOKEN_INVALID', 'The access token is not valid: %s', 401)
-export const KeysUnavailable = createError('AUTH_KEYS_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly', 503)
+export const KeysUnavailable = createRetryableError('AUTH_KEYS_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly', 503)
 
 export const TOKEN_ISSUER = 'shortfeed-timeline'
 export const TOKEN_AUDIENCE = 'shortfeed'
@@ -54,7 +55,7 @@ export function createVerifier (jwksUrl: string): Verifier {
       } catch (err) {
         if (err instanceof errors.JWTExpired) throw new TokenExpired()
         if (err instanceof errors.JWKSTimeout || (err instanceof Error && /fetch failed|ECONNREFUSED/.test(err.message))) {
-          throw Object.assign(new KeysUnavailable(), { retryAfterSeconds: 5 })
+          throw new KeysUnavailable(5)
         }
         if (err instanceof errors.JOSEError) throw new TokenInvalid(err.code.replace(/^ERR_/, '').toLowerCase().replaceAll('_', ' '))
         throw err

@@ -41,7 +41,10 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
   }, async (request) => {
     const userId = requireUser(request)
     const before = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor)
-    const [rows, unreadCount] = await Promise.all([store.list(userId, request.query.limit + 1, before), store.unreadCount(userId)])
+    // The count after the page, not beside it: two statements in parallel see two moments, and a
+    // notification committed between them appeared in the page while the count still said 0.
+    const rows = await store.list(userId, request.query.limit + 1, before)
+    const unreadCount = await store.unreadCount(userId)
     const items = rows.slice(0, request.query.limit)
     // The stored shape is the schema's; TypeBox cannot see that through the literal union.
     return { items, nextCursor: rows.length > request.query.limit ? encodeCursor(items.at(-1)!.id) : null, unreadCount } as never

@@ -4,7 +4,7 @@
 // click the producer stored twice (a retried send) is counted once. Crossing a milestone (100,
 // 1 000, 10 000 clicks) enqueues url.milestone in the outbox, in the same transaction too.
 import {
-  assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics,
+  assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics, withTransaction,
   type DecodedMessage, type EventConsumer, type EventProducer, type OutboxEvent, type UrlClickedData, type UrlMilestoneData
 } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
@@ -19,18 +19,13 @@ export function crossedMilestones (before: number, after: number, milestones: re
 }
 
 export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[], partition: { topic: string, partition: number }, milestones: readonly number[]): Promise<void> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+  const counted = await withTransaction(pool, async (client) => {
     await client.query('INSERT INTO click_offsets (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [partition.topic, partition.partition])
     const { rows: [position] } = await client.query<{ next_offset: string }>(
       'SELECT next_offset FROM click_offsets WHERE topic = $1 AND partition = $2 FOR UPDATE', [partition.topic, partition.partition])
     const nextOffset = BigInt(position!.next_offset)
     const fresh = messages.filter((m) => BigInt(m.meta.offset) >= nextOffset)
-    if (fresh.length === 0) {
-      await client.query('ROLLBACK')
-      return
-    }
+    if (fresh.length === 0) return { clicks: 0, milestones: 0 }
 
     // Copies of one event (within this batch or seen before) count once.
     const { rows: firstSeen } = await client.query<{ event_id: string }>(
@@ -66,15 +61,10 @@ export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[]
     await enqueueEvents(client, events)
     const last = fresh.reduce((max, m) => (BigInt(m.meta.offset) > max ? BigInt(m.meta.offset) : max), nextOffset)
     await client.query('UPDATE click_offsets SET next_offset = $3 WHERE topic = $1 AND partition = $2', [partition.topic, partition.partition, (last + 1n).toString()])
-    await client.query('COMMIT')
-    metrics.clicksAggregated.add([...counts.values()].reduce((a, b) => a + b, 0))
-    if (events.length > 0) metrics.milestonesReached.add(events.length)
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw err
-  } finally {
-    client.release()
-  }
+    return { clicks: [...counts.values()].reduce((a, b) => a + b, 0), milestones: events.length }
+  })
+  if (counted.clicks > 0) metrics.clicksAggregated.add(counted.clicks)
+  if (counted.milestones > 0) metrics.milestonesReached.add(counted.milestones)
 }
 
 export function startClickAggregator (options: { kafka: Kafka, ready: Promise<boolean>, groupId: string, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {

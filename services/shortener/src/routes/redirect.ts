@@ -6,6 +6,7 @@
 // A browser hides a redirect's headers from scripts (an "opaque redirect"), so this is how the
 // web UI shows what the cache did; curl -I /{code} shows the same header on the redirect itself.
 import createError from '@fastify/error'
+import { createRetryableError } from '@shortfeed/common'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
@@ -14,7 +15,7 @@ import { CodeParams, ProblemResponse } from '../schemas/urls.ts'
 import { LinkGone, LinkNotFound } from './urls.ts'
 
 export const LinkExpired = createError('SHORTENER_LINK_EXPIRED', 'The link "%s" has expired', 410)
-export const LookupUnavailable = createError('SHORTENER_UNAVAILABLE', 'Links cannot be looked up right now; retry shortly', 503)
+export const LookupUnavailable = createRetryableError('SHORTENER_UNAVAILABLE', 'Links cannot be looked up right now; retry shortly', 503)
 
 export interface RedirectOptions {
   /** The default status; a link created with permanent: true uses 301. */
@@ -47,7 +48,7 @@ export default async function redirectRoute (fastify: FastifyInstance, options: 
       resolution = await app.linkCache.resolve(code)
     } catch (err) {
       request.log.warn({ err }, 'link lookup failed')
-      throw Object.assign(new LookupUnavailable(), { retryAfterSeconds: 5 })
+      throw new LookupUnavailable(5)
     }
     void reply.header('cache-status', CACHE_STATUS[resolution.outcome])
     const { target } = resolution

@@ -15,9 +15,10 @@
 import type { ServerResponse } from 'node:http'
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import createError from '@fastify/error'
+import { createRetryableError } from '@shortfeed/common'
 import pLimit from 'p-limit'
 
-export const PasswordHashingBusy = createError('TIMELINE_PASSWORD_HASHING_BUSY', 'Too many sign-ins at once: try again in a moment', 503)
+export const PasswordHashingBusy = createRetryableError('TIMELINE_PASSWORD_HASHING_BUSY', 'Too many sign-ins at once: try again in a moment', 503)
 /** nginx's 499: nobody reads the answer, and it is logged as the client's doing, not a failure. */
 export const ClientClosedRequest = createError('CLIENT_CLOSED_REQUEST', 'The client closed the request before its answer', 499)
 
@@ -53,7 +54,7 @@ export function createPasswordHasher ({ concurrency = 2, maxWaitMs = 3_000, deri
   function scrypt (password: string, salt: Buffer, keylen: number, options: ScryptOptions, signal?: AbortSignal): Promise<Buffer> {
     signal?.throwIfAborted()
     const expired = new AbortController()
-    const timer = setTimeout(() => { expired.abort(Object.assign(new PasswordHashingBusy(), { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS })) }, maxWaitMs)
+    const timer = setTimeout(() => { expired.abort(new PasswordHashingBusy(BUSY_RETRY_AFTER_SECONDS)) }, maxWaitMs)
     const cancel = signal ? AbortSignal.any([expired.signal, signal]) : expired.signal
     const turn = limit(() => {
       clearTimeout(timer)

@@ -2,7 +2,7 @@
 // event in the same transaction, and does nothing (no event) when it changes nothing, which
 // is what makes PUT and DELETE idempotent.
 import createError from '@fastify/error'
-import { createEvent, enqueueEvents, Topics, type FollowData } from '@shortfeed/common'
+import { createEvent, enqueueEvents, Topics, withTransaction, type FollowData } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
@@ -51,9 +51,7 @@ export function createSocialGraph (pool: pg.Pool, ids: SnowflakeGenerator): Soci
 
   async function changeFollow (followerId: string, followeeId: string, follow: boolean): Promise<boolean> {
     if (followerId === followeeId) throw new SelfFollow()
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
+    return withTransaction(pool, async (client) => {
       // Both counters change: lock both rows, always in id order, so that two users following
       // each other at the same moment cannot deadlock.
       const { rows: locked } = await client.query<{ id: string }>('SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR UPDATE', [followerId, followeeId])
@@ -69,14 +67,8 @@ export function createSocialGraph (pool: pg.Pool, ids: SnowflakeGenerator): Soci
         const data: FollowData = { followerId, followeeId, at: new Date().toISOString() }
         await enqueueEvents(client, [{ topic, key: followeeId, event: createEvent(topic, data, { source: 'timeline' }) }])
       }
-      await client.query('COMMIT')
       return changed.rowCount === 1
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw err
-    } finally {
-      client.release()
-    }
+    })
   }
 
   return {

@@ -76,7 +76,6 @@ export interface TimelineStore {
   page: (userId: string, beforeId: string | undefined, count: number) => Promise<string[]>
   /** page(), or null when the timeline does not exist (must be rebuilt): one round trip. */
   pageIfExists: (userId: string, beforeId: string | undefined, count: number) => Promise<string[] | null>
-  drop: (userId: string) => Promise<void>
 }
 
 export function createTimelineStore (redis: Redis, cap: number): TimelineStore {
@@ -135,10 +134,6 @@ export function createTimelineStore (redis: Redis, cap: number): TimelineStore {
       const [[existsError, exists], [pageError, ids]] = results as Array<[Error | null, unknown]> as [[Error | null, number], [Error | null, string[]]]
       if (existsError ?? pageError) throw existsError ?? pageError
       return exists === 1 ? newestFirst(ids, beforeId, count) : null
-    },
-
-    async drop (userId) {
-      await redis.del(timelineKey(userId))
     }
   }
 }
