@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { pino, type Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
+import { pino } from 'pino'
 import { Type } from 'typebox'
 import { loadConfig, postgresConfig } from './config.ts'
 

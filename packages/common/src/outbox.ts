@@ -9,7 +9,7 @@
 //     event jsonb NOT NULL, headers jsonb NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now());
 import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api'
 import type pg from 'pg'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 import type { EventEnvelope } from './kafka/envelope.ts'
 import { traceHeaders, type EventProducer } from './kafka/producer.ts'
 import { backoffDelay, sleep } from './retry.ts'

@@ -25,7 +25,15 @@ export function mergeDocuments (documents: OpenApiDocument[]): OpenApiDocument {
   }
   for (const document of documents) {
     for (const [path, operations] of Object.entries(document.paths ?? {})) {
-      const publicOperations = Object.fromEntries(Object.entries(operations).filter(([method]) => matchRoute(method.toUpperCase(), samplePath(path)) !== undefined))
+      // Each operation says whether it takes the bearer token (so the docs UI's "Authorize"
+      // applies to it): required, optional (an empty alternative), or not at all.
+      const publicOperations: Record<string, unknown> = {}
+      for (const [method, operation] of Object.entries(operations)) {
+        const route = matchRoute(method.toUpperCase(), samplePath(path))
+        if (!route) continue
+        const security = route.auth === 'required' ? [{ bearer: [] }] : route.auth === 'optional' ? [{ bearer: [] }, {}] : undefined
+        publicOperations[method] = security ? { ...(operation as object), security } : operation
+      }
       if (Object.keys(publicOperations).length > 0) merged.paths[path] = { ...merged.paths[path], ...publicOperations }
     }
     Object.assign(merged.components!.schemas!, document.components?.schemas ?? {})

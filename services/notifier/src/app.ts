@@ -30,8 +30,8 @@ export async function buildApp (config: NotifierConfig) {
   const pipeline = createPipeline({
     store,
     users: createUsersClient(config.USERS_API_URL, config.USERS_API_TIMEOUT_MS),
-    channels: [liveChannel(app.redis, config.REDIS_KEY_PREFIX), logChannel(app.log as never)],
-    logger: app.log as never
+    channels: [liveChannel(app.redis, config.REDIS_KEY_PREFIX), logChannel(app.log)],
+    logger: app.log
   })
   const consumer = await startEventConsumer({
     kafka: app.kafka,
@@ -39,7 +39,7 @@ export async function buildApp (config: NotifierConfig) {
     groupId: config.NOTIFIER_GROUP,
     topics: NOTIFIER_TOPICS,
     deadLetters: app.eventProducer,
-    logger: app.log as never,
+    logger: app.log,
     attempts: config.KAFKA_HANDLER_ATTEMPTS,
     partitionsConsumedConcurrently: 3,
     handle: pipeline.handle,

@@ -1,7 +1,7 @@
 // Where a stored notification goes next. Each channel is one small object behind one
 // interface, so e-mail or web push is a new file, not a change to the pipeline.
 import type { Redis } from 'ioredis'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 import type { Notification } from './store.ts'
 
 export interface NotificationChannel {

@@ -1,7 +1,7 @@
 // The notification pipeline: event → recipients → (dedupe, preferences, grouping, store) →
 // channels. Each step is idempotent, so the at-least-once consumer can deliver an event twice.
 import { assertEventData, Topics, type EventEnvelope, type FollowData, type MessageMeta, type PostCreatedData, type UrlMilestoneData } from '@shortfeed/common'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 import type { NotificationChannel } from './channels.ts'
 import { notifierMetrics as metrics } from './metrics.ts'
 import type { NewNotification, NotificationStore } from './store.ts'

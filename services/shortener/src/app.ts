@@ -43,7 +43,7 @@ export async function buildApp (config: ShortenerConfig) {
   await app.register(urlRoutes, { publicBaseUrl: config.PUBLIC_BASE_URL, selfHosts: selfHostsOf(config.PUBLIC_BASE_URL, config.SELF_HOSTS) })
   await app.register(redirectRoute, { status: config.REDIRECT_STATUS })
 
-  const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log as never, lockKey: OUTBOX_LOCK_KEY })
+  const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log, lockKey: OUTBOX_LOCK_KEY })
   app.addHook('onClose', async () => { await relay.stop() })
   if (config.CLICK_AGGREGATOR_ENABLED) await registerClickAggregator(app, config)
   return app

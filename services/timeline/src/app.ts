@@ -49,7 +49,7 @@ export async function buildApp (config: TimelineConfig) {
   await app.register(postRoutes)
   await app.register(timelineRoutes, { home })
 
-  const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log as never, lockKey: OUTBOX_LOCK_KEY })
+  const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log, lockKey: OUTBOX_LOCK_KEY })
   const observeBacklog = async (result: { observe: (value: number) => void }) => {
     result.observe(await relay.backlog().catch(() => 0))
   }

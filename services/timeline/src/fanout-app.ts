@@ -29,7 +29,7 @@ export async function buildFanoutApp (config: FanoutConfig) {
     groupId: config.FANOUT_GROUP,
     fanout,
     deadLetters: app.eventProducer,
-    logger: app.log as never,
+    logger: app.log,
     maxEntries: config.TIMELINE_MAX_ENTRIES,
     attempts: config.KAFKA_HANDLER_ATTEMPTS
   })

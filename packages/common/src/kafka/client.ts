@@ -1,6 +1,6 @@
 // kafkajs behind one small module, so that replacing the client is one file's work.
 import { Kafka, logLevel, type logCreator, type RetryOptions } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 
 export interface KafkaOptions {
   clientId: string

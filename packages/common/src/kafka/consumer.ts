@@ -6,7 +6,7 @@
 // fault: it is retried until the dependency is back, never dead-lettered.
 import { context, propagation, trace } from '@opentelemetry/api'
 import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 import { backoffDelay, sleep, type BackoffOptions } from '../retry.ts'
 import { isDependencyUnavailable } from '../unavailable.ts'
 import { decodeEvent, MalformedEventError, type EventEnvelope } from './envelope.ts'

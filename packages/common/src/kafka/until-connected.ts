@@ -1,7 +1,7 @@
 // Retries a connection step until it succeeds or the process is stopping, with capped
 // exponential backoff: a service whose broker is down at start comes up degraded (readiness
 // says so) and connects when the broker does, instead of crash-looping.
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 import { backoffDelay, sleep } from '../retry.ts'
 
 export async function untilConnected (step: () => Promise<void>, options: { what: string, logger: Logger, signal: AbortSignal }): Promise<boolean> {

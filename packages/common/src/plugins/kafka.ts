@@ -29,7 +29,7 @@ export interface KafkaPluginOptions {
 }
 
 export default fp(async function kafka (app: FastifyInstance, options: KafkaPluginOptions) {
-  const kafka = createKafka({ clientId: options.clientId, brokers: options.config.KAFKA_BROKERS, logger: app.log as never })
+  const kafka = createKafka({ clientId: options.clientId, brokers: options.config.KAFKA_BROKERS, logger: app.log })
   const producer = createEventProducer(kafka)
   const admin = kafka.admin()
   const closing = new AbortController()
@@ -37,7 +37,7 @@ export default fp(async function kafka (app: FastifyInstance, options: KafkaPlug
     await ensureTopics(kafka, options.topics, options.config.KAFKA_TOPIC_PARTITIONS)
     await producer.connect()
     await admin.connect()
-  }, { what: `${options.clientId} producer`, logger: app.log as never, signal: closing.signal })
+  }, { what: `${options.clientId} producer`, logger: app.log, signal: closing.signal })
   await Promise.race([ready, delay(options.config.KAFKA_START_WAIT_MS, undefined, { signal: closing.signal }).catch(() => {})])
 
   app.decorate('kafka', kafka)

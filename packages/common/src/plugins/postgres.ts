@@ -28,7 +28,7 @@ export interface PostgresPluginOptions {
 export default fp(async function postgres (app: FastifyInstance, options: PostgresPluginOptions) {
   const { config } = options
   if (options.migrationsDir && config.MIGRATE_ON_START) {
-    await migrateDatabase({ databaseUrl: config.DATABASE_URL, dir: options.migrationsDir, logger: app.log as never })
+    await migrateDatabase({ databaseUrl: config.DATABASE_URL, dir: options.migrationsDir, logger: app.log })
   }
   const pool = createPostgresPool({
     connectionString: config.DATABASE_URL,

@@ -74,6 +74,14 @@ describe('routing', () => {
     assert.ok(doc.paths['/{code}'].get.responses['302'].headers['cache-status'])
     const item = doc.paths['/api/v1/timeline'].get.responses['200'].content['application/json'].schema.properties.items.items
     assert.match(JSON.stringify(item.properties.source), /"push".*"pull"/)
+    // The docs UI's "Authorize" applies to every operation that takes a token, and only to those.
+    assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    const secured = (path: string, method: string) => JSON.stringify(doc.paths[path][method].security ?? null)
+    for (const [path, method] of [['/api/v1/timeline', 'get'], ['/api/v1/posts', 'post'], ['/api/v1/me/urls', 'get'], ['/api/v1/me/following/{userId}', 'put'], ['/api/v1/urls/{code}', 'delete']] as const) {
+      assert.equal(secured(path, method), '[{"bearer":[]}]', `${method} ${path}`)
+    }
+    assert.equal(secured('/api/v1/urls', 'post'), '[{"bearer":[]},{}]', 'shortening takes a token but does not need one')
+    for (const [path, method] of [['/{code}', 'get'], ['/api/v1/users', 'post'], ['/api/v1/auth/token', 'post']] as const) assert.equal(secured(path, method), 'null', `${method} ${path}`)
     assert.equal(doc.paths['/health/ready'], undefined)
     assert.equal((await gateway.inject({ url: '/openapi.json' })).statusCode, 404, 'one public document, not the edge\'s own')
     assert.equal((await gateway.inject({ url: '/docs/' })).statusCode, 200)

@@ -10,7 +10,7 @@ import {
 import type { FastifyInstance } from 'fastify'
 import type { Kafka } from 'kafkajs'
 import type pg from 'pg'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 import { shortenerMetrics as metrics } from '../metrics.ts'
 
 /** The milestones a count passed on its way from `before` to `after`. */
@@ -83,6 +83,6 @@ export function startClickAggregator (options: { kafka: Kafka, ready: Promise<bo
 /** Runs the aggregator in this app (the API's or shortener-clicks') until the app closes. */
 export async function registerClickAggregator (app: FastifyInstance, config: { CLICK_AGGREGATOR_GROUP: string, MILESTONES: string }): Promise<void> {
   const milestones = config.MILESTONES.split(',').map(Number).sort((a, b) => a - b)
-  const aggregator = await startClickAggregator({ kafka: app.kafka, ready: app.kafkaReady, groupId: config.CLICK_AGGREGATOR_GROUP, pool: app.pg, deadLetters: app.eventProducer, logger: app.log as never, milestones })
+  const aggregator = await startClickAggregator({ kafka: app.kafka, ready: app.kafkaReady, groupId: config.CLICK_AGGREGATOR_GROUP, pool: app.pg, deadLetters: app.eventProducer, logger: app.log, milestones })
   app.addHook('onClose', async () => { await aggregator.stop() })
 }

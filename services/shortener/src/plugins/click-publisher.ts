@@ -5,7 +5,7 @@
 import { createEvent, createEventProducer, createKafka, Topics, untilConnected, type EventProducer, type UrlClickedData } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 import { shortenerMetrics as metrics } from '../metrics.ts'
 
 export interface ClickPublisherOptions {
@@ -80,15 +80,15 @@ export default fp(async function clickPublisher (app: FastifyInstance, options: 
   const kafka = createKafka({
     clientId: 'shortener-clicks',
     brokers: options.brokers,
-    logger: app.log as never,
+    logger: app.log,
     connectionTimeoutMs: 1_000,
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 }
   })
   const producer = createEventProducer(kafka)
   // Until it connects, sends fail fast and their clicks are counted as dropped.
   const closing = new AbortController()
-  const connected = untilConnected(() => producer.connect(), { what: 'click producer', logger: app.log as never, signal: closing.signal })
-  const publisher = createClickPublisher(producer, app.log as never, options)
+  const connected = untilConnected(() => producer.connect(), { what: 'click producer', logger: app.log, signal: closing.signal })
+  const publisher = createClickPublisher(producer, app.log, options)
   app.decorate('clicks', publisher)
   app.addHook('onClose', async () => {
     closing.abort()

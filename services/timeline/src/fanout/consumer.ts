@@ -3,7 +3,7 @@
 // handler is idempotent, so redelivery is harmless.
 import { assertEventData, startEventConsumer, Topics, type EventConsumer, type EventProducer, type FollowData, type PostCreatedData } from '@shortfeed/common'
 import type { Kafka } from 'kafkajs'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger as Logger } from 'fastify'
 import type { Fanout } from './fanout.ts'
 
 export const FANOUT_TOPICS = [Topics.postCreated, Topics.userFollowed, Topics.userUnfollowed]
