@@ -21,7 +21,7 @@ export interface ProcessManifest {
   port: number
   /** Database this process uses (created by the stack); omit when it has none. */
   database?: string
-  /** Migrations folder relative to the service folder, applied before any process starts. */
+  /** Set on the process that owns the database's schema: its `src/migrate.ts` runs before any process starts. */
   migrations?: string
   /**
    * Extra environment: `${port:<name>}` expands to a process's port (its first
@@ -190,11 +190,19 @@ export async function startStack (options: StackOptions): Promise<Stack> {
     return { postgresUrl, redisUrl, kafkaBrokers }
   }
 
+  /**
+   * Each service's own migrate command (`src/migrate.ts`, compiled), as an operator would run it:
+   * the stack starts services without importing their code or the package they share.
+   */
   async function migrate (service: Service, manifest: ProcessManifest, databaseUrl: string) {
-    const { migrateDatabase } = await import('@shortfeed/common')
-    const { pino } = await import('pino')
-    const applied = await migrateDatabase({ databaseUrl, dir: join(service.dir, manifest.migrations!), logger: pino({ level: 'warn' }) })
-    log(`migrated ${manifest.database}: ${applied.length === 0 ? 'up to date' : applied.join(', ')}`)
+    const entry = compiledEntry('src/migrate.ts')
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [COMPILED_CONDITION, entry], { cwd: service.dir, env: { ...process.env, DATABASE_URL: databaseUrl } })
+      log(`migrated ${manifest.database}: ${stdout.trim().split('\n').at(-1)}`)
+    } catch (err) {
+      const { stdout, stderr } = err as { stdout?: string, stderr?: string }
+      throw new Error(`migrating ${manifest.database} (${service.dir}/${entry}) failed:\n${stdout ?? ''}${stderr ?? (err as Error).message}`)
+    }
   }
 
   async function startServices (infra: Infrastructure): Promise<StartedProcess[]> {

@@ -1,6 +1,6 @@
 // The notifier as a Fastify app: infrastructure, the pipeline behind a Kafka consumer group
 // (retries, DLQ), the channels (live SSE through Redis pub/sub, log), and the read API.
-import { consumerLag, createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, startEventConsumer } from '@shortfeed/common'
+import { consumerLag, createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, PRIVATE_NETWORKS, redisPlugin, startEventConsumer } from '@shortfeed/common'
 import { liveChannel, logChannel } from './channels.ts'
 import type { NotifierConfig } from './config.ts'
 import { createSseHub } from './live/sse-hub.ts'
@@ -13,7 +13,7 @@ import { createUsersClient } from './users-client.ts'
 export const MIGRATIONS_DIR = migrationsDirOf(import.meta.url)
 
 export async function buildApp (config: NotifierConfig) {
-  const app = await createServer({ service: 'notifier', config, trustProxy: ['127.0.0.1', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] })
+  const app = await createServer({ service: 'notifier', config, trustProxy: [...PRIVATE_NETWORKS] })
   await app.register(postgresPlugin, { config, applicationName: 'notifier', migrationsDir: MIGRATIONS_DIR })
   await app.register(redisPlugin, { config, connectionName: 'notifier' })
   await app.register(kafkaPlugin, { config, clientId: 'notifier', topics: NOTIFIER_TOPICS })

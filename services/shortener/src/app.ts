@@ -2,7 +2,7 @@
 // (Postgres, Redis, Kafka), the links repository and its cache, the click publisher, the
 // routes, and the background workers (outbox relay for milestones; the click aggregator unless
 // it runs apart, as shortener-clicks: clicks-app.ts).
-import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay, Topics } from '@shortfeed/common'
+import { createServer, identityPlugin, PRIVATE_NETWORKS, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay, Topics } from '@shortfeed/common'
 import { registerClickAggregator } from './consumers/click-aggregator.ts'
 import { ShortenerConfig } from './config.ts'
 import clickPublisher from './plugins/click-publisher.ts'
@@ -22,7 +22,7 @@ export async function buildApp (config: ShortenerConfig) {
     config,
     redact: secretNames(ShortenerConfig),
     // The gateway sits on loopback or a private network; X-Forwarded-For from it is trusted.
-    trustProxy: ['127.0.0.1', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']
+    trustProxy: [...PRIVATE_NETWORKS]
   })
 
   await app.register(postgresPlugin, { config, applicationName: 'shortener', migrationsDir: MIGRATIONS_DIR })

@@ -1,7 +1,7 @@
 // The timeline API as a Fastify app: buildApp(config) registers, in order, the infrastructure,
 // the social graph and posts, the routes, and the outbox relay that takes post.created,
 // user.followed and user.unfollowed to Kafka.
-import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay } from '@shortfeed/common'
+import { createServer, identityPlugin, PRIVATE_NETWORKS, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay } from '@shortfeed/common'
 import { createPasswordHasher } from './auth/passwords.ts'
 import { createTokenIssuer } from './auth/tokens.ts'
 import { TimelineConfig } from './config.ts'
@@ -28,7 +28,7 @@ export async function buildApp (config: TimelineConfig) {
     service: 'timeline',
     config,
     redact: [...secretNames(TimelineConfig), '*.accessToken'],
-    trustProxy: ['127.0.0.1', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']
+    trustProxy: [...PRIVATE_NETWORKS]
   })
 
   await app.register(postgresPlugin, { config, applicationName: 'timeline', migrationsDir: MIGRATIONS_DIR })

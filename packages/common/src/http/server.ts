@@ -115,13 +115,18 @@ export async function createServer (options: ServerOptions) {
   return app
 }
 
+/**
+ * Loopback and private networks (RFC 1918, unique local IPv6): where the gateway and Prometheus
+ * reach a service from. Services trust X-Forwarded-For from these (the gateway's) and serve
+ * /metrics only to them.
+ */
+export const PRIVATE_NETWORKS: readonly string[] = ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '::1/128', 'fc00::/7']
+
 const internalNetworks = new BlockList()
-internalNetworks.addSubnet('127.0.0.0', 8, 'ipv4')
-internalNetworks.addSubnet('10.0.0.0', 8, 'ipv4')
-internalNetworks.addSubnet('172.16.0.0', 12, 'ipv4')
-internalNetworks.addSubnet('192.168.0.0', 16, 'ipv4')
-internalNetworks.addAddress('::1', 'ipv6')
-internalNetworks.addSubnet('fc00::', 7, 'ipv6')
+for (const cidr of PRIVATE_NETWORKS) {
+  const [network, prefix] = cidr.split('/') as [string, string]
+  internalNetworks.addSubnet(network, Number(prefix), isIPv4(network) ? 'ipv4' : 'ipv6')
+}
 
 /** Loopback or a private network (RFC 1918, unique local IPv6), IPv4-mapped addresses included. */
 export function isInternalAddress (address: string): boolean {

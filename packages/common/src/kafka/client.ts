@@ -30,6 +30,9 @@ function pinoLogCreator (logger: Logger): logCreator {
   }
 }
 
+/** The client services hold (app.kafka): they name its type from here, never import kafkajs. */
+export type KafkaClient = Kafka
+
 export function createKafka (options: KafkaOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,

@@ -5,10 +5,9 @@
 // 1 000, 10 000 clicks) enqueues url.milestone in the outbox, in the same transaction too.
 import {
   assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics, withTransaction,
-  type DecodedMessage, type EventConsumer, type EventProducer, type OutboxEvent, type UrlClickedData, type UrlMilestoneData
+  type DecodedMessage, type EventConsumer, type EventProducer, type KafkaClient, type OutboxEvent, type UrlClickedData, type UrlMilestoneData
 } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
-import type { Kafka } from 'kafkajs'
 import type pg from 'pg'
 import type { FastifyBaseLogger as Logger } from 'fastify'
 import { shortenerMetrics as metrics } from '../metrics.ts'
@@ -67,7 +66,7 @@ export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[]
   if (counted.milestones > 0) metrics.milestonesReached.add(counted.milestones)
 }
 
-export function startClickAggregator (options: { kafka: Kafka, ready: Promise<boolean>, groupId: string, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {
+export function startClickAggregator (options: { kafka: KafkaClient, ready: Promise<boolean>, groupId: string, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {
   return startBatchConsumer({
     kafka: options.kafka,
     groupId: options.groupId,

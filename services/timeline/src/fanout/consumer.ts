@@ -1,14 +1,13 @@
 // The fan-out worker's Kafka side: post.created → push; user.followed → backfill;
 // user.unfollowed → remove. At-least-once with retries and a DLQ (packages/common); every
 // handler is idempotent, so redelivery is harmless.
-import { assertEventData, startEventConsumer, Topics, type EventConsumer, type EventProducer, type FollowData, type PostCreatedData } from '@shortfeed/common'
-import type { Kafka } from 'kafkajs'
+import { assertEventData, startEventConsumer, Topics, type EventConsumer, type EventProducer, type FollowData, type KafkaClient, type PostCreatedData } from '@shortfeed/common'
 import type { FastifyBaseLogger as Logger } from 'fastify'
 import type { Fanout } from './fanout.ts'
 
 export const FANOUT_TOPICS = [Topics.postCreated, Topics.userFollowed, Topics.userUnfollowed]
 
-export function startFanoutConsumer (options: { kafka: Kafka, ready: Promise<boolean>, groupId: string, fanout: Fanout, deadLetters: EventProducer, logger: Logger, maxEntries: number, attempts: number }): Promise<EventConsumer> {
+export function startFanoutConsumer (options: { kafka: KafkaClient, ready: Promise<boolean>, groupId: string, fanout: Fanout, deadLetters: EventProducer, logger: Logger, maxEntries: number, attempts: number }): Promise<EventConsumer> {
   return startEventConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
