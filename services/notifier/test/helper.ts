@@ -4,7 +4,7 @@
 // the way the timeline and shortener produce them.
 import { createServer } from 'node:http'
 import { after } from 'node:test'
-import { createEvent, createEventProducer, createKafka, loadConfig, signIdentity, type EventEnvelope } from '@shortfeed/common'
+import { createEvent, createEventProducer, createKafka, loadConfig, signIdentity, type EventEnvelope, type EventProducer, type KafkaClient } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
 import { createTestDatabase, eventually, metricCounter as counter, testServers, uniqueName } from '@shortfeed/test-harness'
 
@@ -17,10 +17,13 @@ export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
 /** A users API: profiles by id and by handle; `failing` makes it answer 500. */
 export async function usersApi () {
   const users = new Map<string, { id: string, handle: string }>()
-  const state = { failing: false }
+  // failing: a bug answers 500 (handling fails, the message is poison); unavailable: the API
+  // is down or restarting (503), an outage to wait out.
+  const state = { failing: false, unavailable: false, requests: [] as string[] }
   const server = createServer((req, res) => {
-    if (state.failing) {
-      res.writeHead(500).end()
+    state.requests.push(req.url ?? '')
+    if (state.failing || state.unavailable) {
+      res.writeHead(state.failing ? 500 : 503).end()
       return
     }
     const byId = /^\/api\/v1\/users\/(\d+)$/.exec(req.url ?? '')
@@ -65,7 +68,13 @@ export async function buildNotifier (env: Record<string, string>) {
   return app
 }
 
-export async function eventProducer () {
+export interface TestEventProducer {
+  kafka: KafkaClient
+  producer: EventProducer
+  publish: (topic: string, key: string, data: unknown, event?: EventEnvelope) => Promise<EventEnvelope>
+}
+
+export async function eventProducer (): Promise<TestEventProducer> {
   const kafka = createKafka({ clientId: 'notifier-test', brokers: (await testServers()).kafkaBrokers })
   const producer = createEventProducer(kafka)
   await producer.connect()

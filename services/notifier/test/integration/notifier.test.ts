@@ -95,18 +95,34 @@ describe('notifications from events', () => {
     assert.match(grouped.text, /^@\w+ and 7 others followed you$/)
   })
 
+  const dlqEnd = async () => {
+    const admin = events.kafka.admin()
+    await admin.connect()
+    const offsets = await admin.fetchTopicOffsets(`${Topics.userFollowed}.dlq`)
+    await admin.disconnect()
+    return offsets.reduce((n, o) => n + Number(o.high), 0)
+  }
+
+  test('when the users API is down, then the message waits and is retried, never dead-lettered, and handled once it is back', async () => {
+    const [a, b] = [users.add(), users.add()]
+    const before = await dlqEnd()
+    users.state.unavailable = true
+    await follow(a, b)
+    // Three times the attempts after which a failing message would be dead-lettered.
+    const lookups = () => users.state.requests.filter((url) => url.endsWith(`/${a.id}`)).length
+    await eventually(lookups, (n) => n >= 6, 90_000)
+    assert.equal(await dlqEnd(), before, 'an outage dead-letters nothing')
+    users.state.unavailable = false
+    const page = await eventually(() => list(b.id), (p) => p.items.length === 1)
+    assert.equal(page.items[0]!.text, `@${a.handle} followed you`)
+    assert.equal(await dlqEnd(), before)
+  })
+
   test('when handling keeps failing, then the message goes to the DLQ; replayed after the fix, it is handled', async () => {
     const [a, b] = [users.add(), users.add()]
+    const before = await dlqEnd()
     users.state.failing = true
     await follow(a, b)
-    const dlqEnd = async () => {
-      const admin = events.kafka.admin()
-      await admin.connect()
-      const offsets = await admin.fetchTopicOffsets(`${Topics.userFollowed}.dlq`)
-      await admin.disconnect()
-      return offsets.reduce((n, o) => n + Number(o.high), 0)
-    }
-    const before = await dlqEnd()
     await eventually(dlqEnd, (n) => n > before, 30_000)
     assert.equal((await list(b.id)).items.length, 0)
     users.state.failing = false
