@@ -14,31 +14,61 @@ export interface Route {
   streaming?: boolean
 }
 
-interface Rule { methods: readonly string[], template: string, path: RegExp, upstream: Upstream, auth: AuthRequirement, policy?: PolicyName, streaming?: boolean }
+interface Rule {
+  methods: readonly string[]
+  template: string
+  path: RegExp
+  upstream: Upstream
+  auth: AuthRequirement
+  policy?: PolicyName
+  streaming?: boolean
+}
 
-const ID = '[0-9]{1,19}'
-const CODE = '[A-Za-z0-9_-]{3,32}'
+/** What each `{param}` of a template may be: anything else is a 404 at the edge. */
+const PARAMS: Record<string, string> = {
+  code: '[A-Za-z0-9_-]{3,32}',
+  id: '[0-9]{1,19}',
+  userId: '[0-9]{1,19}',
+  handle: '[A-Za-z0-9_]{3,30}'
+}
 const READ = ['GET', 'HEAD'] as const
 
+/** `/api/v1/users/{id}[/posts]` → /^\/api\/v1\/users\/[0-9]{1,19}(?:\/posts)?$/ */
+function pathPattern (template: string): RegExp {
+  // Optional parts first: the parameters' patterns have brackets of their own.
+  const source = template
+    .replace(/\[([^\]]+)\]/g, '(?:$1)?')
+    .replace(/\{(\w+)\}/g, (_m, name: string) => {
+      const pattern = PARAMS[name]
+      if (!pattern) throw new Error(`routing: no pattern for {${name}} in ${template}`)
+      return pattern
+    })
+  return new RegExp(`^${source}$`)
+}
+
+function rule (methods: readonly string[], template: string, upstream: Upstream, auth: AuthRequirement, extra: Pick<Rule, 'policy' | 'streaming'> = {}): Rule {
+  return { methods, template, path: pathPattern(template), upstream, auth, ...extra }
+}
+
 const RULES: Rule[] = [
-  { methods: ['POST'], template: '/api/v1/urls', path: /^\/api\/v1\/urls$/, upstream: 'shortener', auth: 'optional' },
-  { methods: [...READ], template: '/api/v1/urls/{code}', path: new RegExp(`^/api/v1/urls/${CODE}$`), upstream: 'shortener', auth: 'none' },
-  { methods: ['DELETE'], template: '/api/v1/urls/{code}', path: new RegExp(`^/api/v1/urls/${CODE}$`), upstream: 'shortener', auth: 'required' },
-  { methods: [...READ], template: '/api/v1/urls/{code}/redirect', path: new RegExp(`^/api/v1/urls/${CODE}/redirect$`), upstream: 'shortener', auth: 'none', policy: 'redirect' },
-  { methods: [...READ], template: '/api/v1/me/urls', path: /^\/api\/v1\/me\/urls$/, upstream: 'shortener', auth: 'required' },
-  { methods: ['POST'], template: '/api/v1/users', path: /^\/api\/v1\/users$/, upstream: 'timeline', auth: 'none', policy: 'login' },
-  { methods: ['POST'], template: '/api/v1/auth/token', path: /^\/api\/v1\/auth\/token$/, upstream: 'timeline', auth: 'none', policy: 'login' },
-  { methods: [...READ], template: '/api/v1/users/by-handle/{handle}', path: /^\/api\/v1\/users\/by-handle\/[A-Za-z0-9_]{3,30}$/, upstream: 'timeline', auth: 'none' },
-  { methods: [...READ], template: '/api/v1/users/{id}[/posts]', path: new RegExp(`^/api/v1/users/${ID}(/posts)?$`), upstream: 'timeline', auth: 'none' },
-  { methods: ['PUT', 'DELETE'], template: '/api/v1/me/following/{userId}', path: new RegExp(`^/api/v1/me/following/${ID}$`), upstream: 'timeline', auth: 'required' },
-  { methods: ['POST'], template: '/api/v1/posts', path: /^\/api\/v1\/posts$/, upstream: 'timeline', auth: 'required' },
-  { methods: [...READ], template: '/api/v1/posts/{id}', path: new RegExp(`^/api/v1/posts/${ID}$`), upstream: 'timeline', auth: 'none' },
-  { methods: [...READ], template: '/api/v1/timeline', path: /^\/api\/v1\/timeline$/, upstream: 'timeline', auth: 'required' },
-  { methods: [...READ], template: '/api/v1/notifications/stream', path: /^\/api\/v1\/notifications\/stream$/, upstream: 'notifier', auth: 'required', streaming: true },
-  { methods: [...READ], template: '/api/v1/notifications', path: /^\/api\/v1\/notifications$/, upstream: 'notifier', auth: 'required' },
-  { methods: ['PUT'], template: '/api/v1/notifications/preferences', path: /^\/api\/v1\/notifications\/preferences$/, upstream: 'notifier', auth: 'required' },
-  { methods: ['POST'], template: '/api/v1/notifications/read', path: /^\/api\/v1\/notifications\/read$/, upstream: 'notifier', auth: 'required' },
-  { methods: [...READ], template: '/{code}', path: new RegExp(`^/${CODE}$`), upstream: 'shortener', auth: 'none', policy: 'redirect' }
+  rule(['POST'], '/api/v1/urls', 'shortener', 'optional'),
+  rule(READ, '/api/v1/urls/{code}', 'shortener', 'none'),
+  rule(['DELETE'], '/api/v1/urls/{code}', 'shortener', 'required'),
+  rule(READ, '/api/v1/urls/{code}/redirect', 'shortener', 'none', { policy: 'redirect' }),
+  rule(READ, '/api/v1/me/urls', 'shortener', 'required'),
+  rule(['POST'], '/api/v1/users', 'timeline', 'none', { policy: 'login' }),
+  rule(['POST'], '/api/v1/auth/token', 'timeline', 'none', { policy: 'login' }),
+  rule(READ, '/api/v1/users/by-handle/{handle}', 'timeline', 'none'),
+  rule(READ, '/api/v1/users/{id}[/posts]', 'timeline', 'none'),
+  rule(['PUT', 'DELETE'], '/api/v1/me/following/{userId}', 'timeline', 'required'),
+  rule(['POST'], '/api/v1/posts', 'timeline', 'required'),
+  rule(READ, '/api/v1/posts/{id}', 'timeline', 'none'),
+  rule(READ, '/api/v1/timeline', 'timeline', 'required'),
+  rule(READ, '/api/v1/notifications/stream', 'notifier', 'required', { streaming: true }),
+  rule(READ, '/api/v1/notifications', 'notifier', 'required'),
+  rule(['PUT'], '/api/v1/notifications/preferences', 'notifier', 'required'),
+  rule(['POST'], '/api/v1/notifications/read', 'notifier', 'required'),
+  rule(READ, '/{code}', 'shortener', 'none', { policy: 'redirect' })
 ]
 
 /** The route for a request, or undefined (404). `path` excludes the query string. */

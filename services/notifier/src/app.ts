@@ -1,14 +1,14 @@
 // The notifier as a Fastify app: infrastructure, the pipeline behind a Kafka consumer group
 // (retries, DLQ), the channels (live SSE through Redis pub/sub, log), and the read API.
-import { consumerLag, createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, PRIVATE_NETWORKS, redisPlugin, startEventConsumer } from '@shortfeed/common'
+import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, postgresPlugin, PRIVATE_NETWORKS, redisPlugin } from '@shortfeed/common'
 import { liveChannel, logChannel } from './channels.ts'
 import type { NotifierConfig } from './config.ts'
 import { createSseHub } from './live/sse-hub.ts'
-import { notifierMetrics as metrics } from './metrics.ts'
 import { createPipeline, NOTIFIER_TOPICS } from './pipeline.ts'
 import notificationRoutes from './routes/notifications.ts'
 import { createNotificationStore } from './store.ts'
 import { createUsersClient } from './users-client.ts'
+import { notificationConsumer } from './workers/notification-consumer.ts'
 
 export const MIGRATIONS_DIR = migrationsDirOf(import.meta.url)
 
@@ -33,31 +33,11 @@ export async function buildApp (config: NotifierConfig) {
     channels: [liveChannel(app.redis, config.REDIS_KEY_PREFIX), logChannel(app.log)],
     logger: app.log
   })
-  const consumer = await startEventConsumer({
-    kafka: app.kafka,
-    ready: app.kafkaReady,
-    groupId: config.NOTIFIER_GROUP,
-    topics: NOTIFIER_TOPICS,
-    deadLetters: app.eventProducer,
-    logger: app.log,
-    attempts: config.KAFKA_HANDLER_ATTEMPTS,
-    partitionsConsumedConcurrently: 3,
-    handle: pipeline.handle,
-    onDeadLetter: (topic) => { metrics.deadLettered.add(1, { topic }) }
-  })
-  const lag = consumerLag(app.kafka, config.NOTIFIER_GROUP, NOTIFIER_TOPICS)
-  const observeLag = async (result: { observe: (value: number, attributes: Record<string, string>) => void }) => {
-    for (const [topic, value] of await lag.read().catch(() => new Map<string, number>())) result.observe(value, { topic })
-  }
-  metrics.consumerLag.addCallback(observeLag)
+  // The worker: it starts once the app is ready and stops when it closes.
+  await app.register(notificationConsumer, { pipeline, groupId: config.NOTIFIER_GROUP, attempts: config.KAFKA_HANDLER_ATTEMPTS })
 
   // Streams end first so the HTTP server can drain; clients reconnect with Last-Event-ID.
   app.addHook('preClose', async () => { hub.closeAll() })
-  app.addHook('onClose', async () => {
-    metrics.consumerLag.removeCallback(observeLag)
-    await consumer.stop()
-    await lag.close()
-    subscriber.disconnect()
-  })
+  app.addHook('onClose', async () => { subscriber.disconnect() })
   return app
 }

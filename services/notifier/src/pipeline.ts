@@ -67,3 +67,5 @@ export function createPipeline (deps: { store: NotificationStore, users: UsersCl
     }
   }
 }
+
+export type Pipeline = ReturnType<typeof createPipeline>

@@ -2,8 +2,7 @@
 // (Postgres, Redis, Kafka), the links repository and its cache, the click publisher, the
 // routes, and the background workers (outbox relay for milestones; the click aggregator unless
 // it runs apart, as shortener-clicks: clicks-app.ts).
-import { createServer, identityPlugin, PRIVATE_NETWORKS, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay, Topics } from '@shortfeed/common'
-import { registerClickAggregator } from './consumers/click-aggregator.ts'
+import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, outboxRelayPlugin, postgresPlugin, PRIVATE_NETWORKS, redisPlugin, secretNames, Topics } from '@shortfeed/common'
 import { ShortenerConfig } from './config.ts'
 import clickPublisher from './plugins/click-publisher.ts'
 import linkCache from './plugins/link-cache.ts'
@@ -11,6 +10,7 @@ import linksRepository from './plugins/links-repository.ts'
 import redirectRoute from './routes/redirect.ts'
 import urlRoutes from './routes/urls.ts'
 import { selfHostsOf } from './url-policy.ts'
+import { clickAggregator } from './workers/click-aggregator.ts'
 
 export const MIGRATIONS_DIR = migrationsDirOf(import.meta.url)
 /** Elects one milestone relay per shortener database. */
@@ -43,8 +43,8 @@ export async function buildApp (config: ShortenerConfig) {
   await app.register(urlRoutes, { publicBaseUrl: config.PUBLIC_BASE_URL, selfHosts: selfHostsOf(config.PUBLIC_BASE_URL, config.SELF_HOSTS) })
   await app.register(redirectRoute, { status: config.REDIRECT_STATUS })
 
-  const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log, lockKey: OUTBOX_LOCK_KEY })
-  app.addHook('onClose', async () => { await relay.stop() })
-  if (config.CLICK_AGGREGATOR_ENABLED) await registerClickAggregator(app, config)
+  // Workers: they start once the app is ready and stop when it closes.
+  await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY })
+  if (config.CLICK_AGGREGATOR_ENABLED) await app.register(clickAggregator, { groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES })
   return app
 }

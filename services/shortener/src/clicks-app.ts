@@ -4,13 +4,13 @@
 // (instances share the consumer group's partitions).
 import { createServer, kafkaPlugin, postgresPlugin, Topics } from '@shortfeed/common'
 import { ClicksConfig } from './config.ts'
-import { registerClickAggregator } from './consumers/click-aggregator.ts'
+import { clickAggregator } from './workers/click-aggregator.ts'
 
 export async function buildClicksApp (config: ClicksConfig) {
   const app = await createServer({ service: 'shortener-clicks', config })
   // The API process owns the schema; the worker never migrates.
   await app.register(postgresPlugin, { config: { ...config, MIGRATE_ON_START: false }, applicationName: 'shortener-clicks' })
   await app.register(kafkaPlugin, { config, clientId: 'shortener-clicks', topics: [Topics.urlClicked, Topics.urlMilestone] })
-  await registerClickAggregator(app, config)
+  await app.register(clickAggregator, { groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES })
   return app
 }

@@ -1,11 +1,11 @@
 // The timeline API as a Fastify app: buildApp(config) registers, in order, the infrastructure,
 // the social graph and posts, the routes, and the outbox relay that takes post.created,
 // user.followed and user.unfollowed to Kafka.
-import { createServer, identityPlugin, PRIVATE_NETWORKS, kafkaPlugin, migrationsDirOf, postgresPlugin, redisPlugin, secretNames, startOutboxRelay } from '@shortfeed/common'
+import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, outboxRelayPlugin, postgresPlugin, PRIVATE_NETWORKS, redisPlugin, secretNames } from '@shortfeed/common'
 import { createPasswordHasher } from './auth/passwords.ts'
 import { createTokenIssuer } from './auth/tokens.ts'
 import { TimelineConfig } from './config.ts'
-import { FANOUT_TOPICS } from './fanout/consumer.ts'
+import { FANOUT_TOPICS } from './workers/fanout-consumer.ts'
 import { createSnowflake } from './ids/snowflake.ts'
 import { claimWorkerId } from './ids/worker-id.ts'
 import { timelineMetrics as metrics } from './metrics.ts'
@@ -49,14 +49,12 @@ export async function buildApp (config: TimelineConfig) {
   await app.register(postRoutes)
   await app.register(timelineRoutes, { home })
 
-  const relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log, lockKey: OUTBOX_LOCK_KEY })
+  // Workers: the relay starts once the app is ready and stops when it closes.
+  await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY })
   const observeBacklog = async (result: { observe: (value: number) => void }) => {
-    result.observe(await relay.backlog().catch(() => 0))
+    result.observe(await app.outboxBacklog().catch(() => 0))
   }
   metrics.outboxBacklog.addCallback(observeBacklog)
-  app.addHook('onClose', async () => {
-    metrics.outboxBacklog.removeCallback(observeBacklog)
-    await relay.stop()
-  })
+  app.addHook('onClose', async () => { metrics.outboxBacklog.removeCallback(observeBacklog) })
   return app
 }

@@ -1,12 +1,11 @@
 // The fan-out worker as a Fastify app: no public API, only health, metrics and the consumer
 // that pushes posts onto followers' timelines. It scales apart from the API (more instances
 // join the same consumer group).
-import { consumerLag, createServer, kafkaPlugin, postgresPlugin, redisPlugin } from '@shortfeed/common'
+import { createServer, kafkaPlugin, postgresPlugin, redisPlugin } from '@shortfeed/common'
 import { FanoutConfig } from './config.ts'
-import { FANOUT_TOPICS, startFanoutConsumer } from './fanout/consumer.ts'
 import { createFanout } from './fanout/fanout.ts'
-import { timelineMetrics as metrics } from './metrics.ts'
 import { createTimelineStore } from './timelines/timeline-store.ts'
+import { FANOUT_TOPICS, fanoutConsumer } from './workers/fanout-consumer.ts'
 
 export async function buildFanoutApp (config: FanoutConfig) {
   const app = await createServer({ service: 'timeline-fanout', config })
@@ -23,25 +22,6 @@ export async function buildFanoutApp (config: FanoutConfig) {
     batchSize: config.FANOUT_BATCH_SIZE,
     backfillPosts: config.FOLLOW_BACKFILL_POSTS
   })
-  const consumer = await startFanoutConsumer({
-    kafka: app.kafka,
-    ready: app.kafkaReady,
-    groupId: config.FANOUT_GROUP,
-    fanout,
-    deadLetters: app.eventProducer,
-    logger: app.log,
-    maxEntries: config.TIMELINE_MAX_ENTRIES,
-    attempts: config.KAFKA_HANDLER_ATTEMPTS
-  })
-  const lag = consumerLag(app.kafka, config.FANOUT_GROUP, FANOUT_TOPICS)
-  const observeLag = async (result: { observe: (value: number, attributes: Record<string, string>) => void }) => {
-    for (const [topic, value] of await lag.read().catch(() => new Map<string, number>())) result.observe(value, { topic })
-  }
-  metrics.consumerLag.addCallback(observeLag)
-  app.addHook('onClose', async () => {
-    metrics.consumerLag.removeCallback(observeLag)
-    await consumer.stop()
-    await lag.close()
-  })
+  await app.register(fanoutConsumer, { fanout, groupId: config.FANOUT_GROUP, maxEntries: config.TIMELINE_MAX_ENTRIES, attempts: config.KAFKA_HANDLER_ATTEMPTS })
   return { app, fanout }
 }

@@ -5,14 +5,16 @@
 // A failure because a dependency is down (Postgres, Redis, a service) is not the message's
 // fault: it is retried until the dependency is back, never dead-lettered.
 import { context, propagation, trace } from '@opentelemetry/api'
-import type { Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs'
 import type { FastifyBaseLogger as Logger } from 'fastify'
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs'
 import { backoffDelay, sleep, type BackoffOptions } from '../retry.ts'
 import { isDependencyUnavailable } from '../unavailable.ts'
+import { headersToStrings, parkInDeadLetters, type DeadLetterParking } from './dead-letters.ts'
 import { decodeEvent, MalformedEventError, type EventEnvelope } from './envelope.ts'
-import { deadLetterTopic } from './events.ts'
 import type { EventProducer } from './producer.ts'
 import { untilConnected } from './until-connected.ts'
+
+export { DeadLetterHeaders, headersToStrings } from './dead-letters.ts'
 
 export interface MessageMeta {
   topic: string
@@ -48,6 +50,14 @@ export interface EventConsumer {
   stop: () => Promise<void>
 }
 
+/** Attempts per message before a failure that is not an outage dead-letters it. */
+const DEFAULT_ATTEMPTS = 5
+const MESSAGE_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 5_000 }
+/** A batch fails for infrastructure reasons (its writes are one transaction): slower retries. */
+const BATCH_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 10_000 }
+/** Start-up waits this long for the group to be joined, then lets it join in the background. */
+const JOIN_WAIT_MS = 10_000
+
 /**
  * How long an idle fetch waits on the broker. A stop waits for the fetch in flight, so this
  * bounds shutdown time; data still arrives as soon as it is there.
@@ -74,20 +84,26 @@ async function disconnectWithin (consumer: Consumer) {
  * group reads from the beginning, so nothing published meanwhile is missed) — and returns its
  * stop. Start-up waits up to 10 s for it.
  */
-async function joinGroup (
-  consumer: Consumer,
-  options: { groupId: string, topics: string[], fromBeginning?: boolean | undefined, ready?: Promise<boolean> | undefined },
-  run: () => Promise<void>,
-  log: Logger,
+interface JoinOptions {
+  consumer: Consumer
+  groupId: string
+  topics: string[]
+  fromBeginning?: boolean | undefined
+  ready?: Promise<boolean> | undefined
+  run: () => Promise<void>
+  log: Logger
   stopping: AbortController
-): Promise<EventConsumer> {
+}
+
+async function joinGroup (options: JoinOptions): Promise<EventConsumer> {
+  const { consumer, stopping } = options
   const joined = untilConnected(async () => {
     if (options.ready && !await options.ready) return
     await consumer.connect()
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true })
-    await run()
-  }, { what: `consumer ${options.groupId}`, logger: log, signal: stopping.signal })
-  await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, 10_000).unref())])
+    await options.run()
+  }, { what: `consumer ${options.groupId}`, logger: options.log, signal: stopping.signal })
+  await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, JOIN_WAIT_MS).unref())])
   return {
     async stop () {
       stopping.abort(new Error('consumer stopping'))
@@ -97,58 +113,22 @@ async function joinGroup (
   }
 }
 
-export const DeadLetterHeaders = {
-  error: 'x-dlq-error',
-  errorName: 'x-dlq-error-name',
-  attempts: 'x-dlq-attempts',
-  originalTopic: 'x-dlq-original-topic',
-  originalPartition: 'x-dlq-original-partition',
-  originalOffset: 'x-dlq-original-offset',
-  failedAt: 'x-dlq-failed-at'
-} as const
-
-export function headersToStrings (headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    if (v === undefined) continue
-    out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString()
-  }
-  return out
-}
-
 /**
- * Parks a message in <topic>.dlq with the error and where it came from in headers. Throwing
- * (DLQ unreachable) leaves the offset uncommitted: the message is retried later, never lost.
+ * Runs `work` in the trace of the message's producer: the kafkajs instrumentation already made
+ * a consumer span from the headers; without it (telemetry off) the context is taken from them.
  */
-async function sendToDeadLetters (producer: EventProducer, topic: string, partition: number, message: KafkaMessage, err: Error, attempts: number) {
-  await producer.sendRaw(deadLetterTopic(topic), [{
-    key: message.key,
-    value: message.value,
-    headers: {
-      ...message.headers,
-      [DeadLetterHeaders.error]: err.message.slice(0, 1_000),
-      [DeadLetterHeaders.errorName]: err.name,
-      [DeadLetterHeaders.attempts]: String(attempts),
-      [DeadLetterHeaders.originalTopic]: topic,
-      [DeadLetterHeaders.originalPartition]: String(partition),
-      [DeadLetterHeaders.originalOffset]: message.offset,
-      [DeadLetterHeaders.failedAt]: new Date().toISOString()
-    }
-  }])
+function inMessageTrace<T> (message: KafkaMessage, work: () => Promise<T>): Promise<T> {
+  const parent = trace.getActiveSpan() ? context.active() : propagation.extract(context.active(), headersToStrings(message.headers))
+  return context.with(parent, work)
 }
 
 export async function startEventConsumer (options: EventConsumerOptions): Promise<EventConsumer> {
-  const attempts = options.attempts ?? 5
-  const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 }
+  const attempts = options.attempts ?? DEFAULT_ATTEMPTS
+  const backoff = options.backoff ?? MESSAGE_BACKOFF
   const log = options.logger.child({ component: 'consumer', groupId: options.groupId })
+  const parking: DeadLetterParking = { producer: options.deadLetters, log, onDeadLetter: options.onDeadLetter }
   const stopping = new AbortController()
   const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS })
-
-  async function parkInDeadLetters (topic: string, partition: number, message: KafkaMessage, err: Error, attempt: number) {
-    log.error({ err, topic, partition, offset: message.offset, attempt }, 'message dead-lettered')
-    await sendToDeadLetters(options.deadLetters, topic, partition, message, err, attempt)
-    options.onDeadLetter?.(topic)
-  }
 
   async function handleWithRetries (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>) {
     const headers = headersToStrings(message.headers)
@@ -156,7 +136,7 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
     try {
       event = decodeEvent(message.value)
     } catch (err) {
-      await parkInDeadLetters(topic, partition, message, err as Error, 1)
+      await parkInDeadLetters(parking, { topic, partition, message, error: err as Error, attempts: 1 })
       return
     }
     const meta: MessageMeta = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers }
@@ -167,7 +147,7 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
       } catch (err) {
         const outage = isDependencyUnavailable(err)
         if (err instanceof MalformedEventError || (attempt >= attempts && !outage)) {
-          await parkInDeadLetters(topic, partition, message, err as Error, attempt)
+          await parkInDeadLetters(parking, { topic, partition, message, error: err as Error, attempts: attempt })
           return
         }
         log.warn({ err, topic, partition, offset: message.offset, attempt }, outage ? 'a dependency is down, retrying until it is back' : 'handler failed, retrying')
@@ -178,18 +158,13 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
     }
   }
 
-  return joinGroup(consumer, options, runConsumer, log, stopping)
+  return joinGroup({ ...options, consumer, run: runConsumer, log, stopping })
 
   async function runConsumer () {
     await consumer.run({
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
-      // The kafkajs instrumentation already made a consumer span from the headers; without it
-      // (telemetry off) continue the producer's trace ourselves.
-        const parent = trace.getActiveSpan()
-          ? context.active()
-          : propagation.extract(context.active(), headersToStrings(message.headers))
-        await context.with(parent, () => handleWithRetries(topic, partition, message, heartbeat))
+        await inMessageTrace(message, () => handleWithRetries(topic, partition, message, heartbeat))
       }
     })
   }
@@ -218,15 +193,18 @@ export interface BatchConsumerOptions {
   backoff?: BackoffOptions
   fromBeginning?: boolean
   ready?: Promise<boolean>
+  /** Called after a message was parked in the DLQ (metrics). */
+  onDeadLetter?: (topic: string) => void
 }
 
 /** A consumer for aggregators: messages arrive per partition in batches; malformed ones go to the DLQ. */
 export async function startBatchConsumer (options: BatchConsumerOptions): Promise<EventConsumer> {
-  const backoff = options.backoff ?? { initialMs: 200, maxMs: 10_000 }
+  const backoff = options.backoff ?? BATCH_BACKOFF
   const log = options.logger.child({ component: 'batch-consumer', groupId: options.groupId })
+  const parking: DeadLetterParking = { producer: options.deadLetters, log, onDeadLetter: options.onDeadLetter }
   const stopping = new AbortController()
   const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS })
-  return joinGroup(consumer, options, runConsumer, log, stopping)
+  return joinGroup({ ...options, consumer, run: runConsumer, log, stopping })
 
   async function runConsumer () {
     await consumer.run({
@@ -242,14 +220,14 @@ export async function startBatchConsumer (options: BatchConsumerOptions): Promis
               meta: { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, headers: headersToStrings(message.headers) }
             })
           } catch (err) {
-            log.error({ err, topic: batch.topic, partition: batch.partition, offset: message.offset }, 'malformed message dead-lettered')
-            await sendToDeadLetters(options.deadLetters, batch.topic, batch.partition, message, err as Error, 1)
+            await parkInDeadLetters(parking, { topic: batch.topic, partition: batch.partition, message, error: err as Error, attempts: 1 })
           }
         }
         for (let attempt = 1; decoded.length > 0; attempt++) {
           if (!isRunning() || isStale()) return
           try {
-            await options.handleBatch(decoded, { topic: batch.topic, partition: batch.partition })
+            // A batch is one unit of work (one transaction): it continues its first message's trace.
+            await inMessageTrace(batch.messages[0]!, () => options.handleBatch(decoded, { topic: batch.topic, partition: batch.partition }))
             break
           } catch (err) {
             log.warn({ err, topic: batch.topic, partition: batch.partition, attempt }, 'batch failed, retrying')

@@ -29,3 +29,27 @@ export function consumerLag (kafka: Kafka, groupId: string, topics: readonly str
     }
   }
 }
+
+/** An observable gauge's callback side, as @opentelemetry/api declares it. */
+interface LagGauge {
+  addCallback: (callback: (result: { observe: (value: number, attributes: Record<string, string>) => void }) => Promise<void>) => void
+  removeCallback: (callback: (result: { observe: (value: number, attributes: Record<string, string>) => void }) => Promise<void>) => void
+}
+
+/**
+ * Reports a group's lag per topic on `gauge` whenever metrics are collected; `close()` stops.
+ * A broker that cannot answer reports nothing rather than failing the collection.
+ */
+export function reportConsumerLag (kafka: Kafka, gauge: LagGauge, groupId: string, topics: readonly string[]) {
+  const lag = consumerLag(kafka, groupId, topics)
+  const observe = async (result: { observe: (value: number, attributes: Record<string, string>) => void }) => {
+    for (const [topic, value] of await lag.read().catch(() => new Map<string, number>())) result.observe(value, { topic })
+  }
+  gauge.addCallback(observe)
+  return {
+    async close () {
+      gauge.removeCallback(observe)
+      await lag.close()
+    }
+  }
+}

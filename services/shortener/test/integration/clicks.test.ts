@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { createEvent, createKafka, decodeEvent, Topics, type DecodedMessage } from '@shortfeed/common'
 import { testServers } from '@shortfeed/test-harness'
-import { aggregateClicks } from '../../src/consumers/click-aggregator.ts'
+import { aggregateClicks } from '../../src/workers/click-aggregator.ts'
 import { asUser, buildWithClicksWorkerForFile, eventually, uniqueName } from '../helper.ts'
 
 // As deployed: the API publishes, shortener-clicks (its own app) counts.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { checkAlias, checkTargetUrl, selfHostsOf } from '../../src/url-policy.ts'
 import { cacheTtlSeconds } from '../../src/plugins/link-cache.ts'
-import { crossedMilestones } from '../../src/consumers/click-aggregator.ts'
+import { crossedMilestones } from '../../src/workers/click-aggregator.ts'
 
 const self = selfHostsOf('https://sho.rt', 'localhost,127.0.0.1')
 

@@ -7,9 +7,9 @@ import {
   assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics, withTransaction,
   type DecodedMessage, type EventConsumer, type EventProducer, type KafkaClient, type OutboxEvent, type UrlClickedData, type UrlMilestoneData
 } from '@shortfeed/common'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger as Logger, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type pg from 'pg'
-import type { FastifyBaseLogger as Logger } from 'fastify'
 import { shortenerMetrics as metrics } from '../metrics.ts'
 
 /** The milestones a count passed on its way from `before` to `after`. */
@@ -79,9 +79,21 @@ export function startClickAggregator (options: { kafka: KafkaClient, ready: Prom
   })
 }
 
-/** Runs the aggregator in this app (the API's or shortener-clicks') until the app closes. */
-export async function registerClickAggregator (app: FastifyInstance, config: { CLICK_AGGREGATOR_GROUP: string, MILESTONES: string }): Promise<void> {
-  const milestones = config.MILESTONES.split(',').map(Number).sort((a, b) => a - b)
-  const aggregator = await startClickAggregator({ kafka: app.kafka, ready: app.kafkaReady, groupId: config.CLICK_AGGREGATOR_GROUP, pool: app.pg, deadLetters: app.eventProducer, logger: app.log, milestones })
-  app.addHook('onClose', async () => { await aggregator.stop() })
+export interface ClickAggregatorOptions {
+  groupId: string
+  /** Click counts that emit url.milestone, e.g. "100,1000,10000". */
+  milestones: string
 }
+
+/**
+ * The aggregator as a worker plugin, in the API (a lone shortener) or in shortener-clicks: it
+ * joins its consumer group once the app is ready and leaves it when the app closes.
+ */
+export const clickAggregator = fp(async function clickAggregator (app: FastifyInstance, options: ClickAggregatorOptions) {
+  const milestones = options.milestones.split(',').map(Number).sort((a, b) => a - b)
+  let aggregator: EventConsumer | undefined
+  app.addHook('onReady', async () => {
+    aggregator = await startClickAggregator({ kafka: app.kafka, ready: app.kafkaReady, groupId: options.groupId, pool: app.pg, deadLetters: app.eventProducer, logger: app.log, milestones })
+  })
+  app.addHook('onClose', async () => { await aggregator?.stop() })
+}, { name: 'click-aggregator', dependencies: ['postgres', 'kafka'] })

@@ -1,9 +1,15 @@
 // The fan-out worker's Kafka side: post.created → push; user.followed → backfill;
 // user.unfollowed → remove. At-least-once with retries and a DLQ (packages/common); every
-// handler is idempotent, so redelivery is harmless.
-import { assertEventData, startEventConsumer, Topics, type EventConsumer, type EventProducer, type FollowData, type KafkaClient, type PostCreatedData } from '@shortfeed/common'
-import type { FastifyBaseLogger as Logger } from 'fastify'
-import type { Fanout } from './fanout.ts'
+// handler is idempotent, so redelivery is harmless. As a worker plugin it joins its consumer
+// group once the app is ready, reports its lag, and leaves the group when the app closes.
+import {
+  assertEventData, reportConsumerLag, startEventConsumer, Topics,
+  type EventConsumer, type EventProducer, type FollowData, type KafkaClient, type PostCreatedData
+} from '@shortfeed/common'
+import type { FastifyBaseLogger as Logger, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Fanout } from '../fanout/fanout.ts'
+import { timelineMetrics as metrics } from '../metrics.ts'
 
 export const FANOUT_TOPICS = [Topics.postCreated, Topics.userFollowed, Topics.userUnfollowed]
 
@@ -34,3 +40,22 @@ export function startFanoutConsumer (options: { kafka: KafkaClient, ready: Promi
     }
   })
 }
+
+export interface FanoutConsumerOptions {
+  fanout: Fanout
+  groupId: string
+  maxEntries: number
+  attempts: number
+}
+
+export const fanoutConsumer = fp(async function fanoutConsumer (app: FastifyInstance, options: FanoutConsumerOptions) {
+  let consumer: EventConsumer | undefined
+  const lag = reportConsumerLag(app.kafka, metrics.consumerLag, options.groupId, FANOUT_TOPICS)
+  app.addHook('onReady', async () => {
+    consumer = await startFanoutConsumer({ ...options, kafka: app.kafka, ready: app.kafkaReady, deadLetters: app.eventProducer, logger: app.log })
+  })
+  app.addHook('onClose', async () => {
+    await consumer?.stop()
+    await lag.close()
+  })
+}, { name: 'fanout-consumer', dependencies: ['kafka'] })

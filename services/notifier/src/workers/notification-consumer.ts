@@ -1,0 +1,40 @@
+// The notifier's consumer as a worker plugin: it joins the group once the app is ready, feeds
+// every event to the pipeline (retries; an outage waits, a poison message is parked in the
+// DLQ), reports its lag, and leaves the group when the app closes.
+import { reportConsumerLag, startEventConsumer, type EventConsumer } from '@shortfeed/common'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { notifierMetrics as metrics } from '../metrics.ts'
+import { NOTIFIER_TOPICS, type Pipeline } from '../pipeline.ts'
+
+export interface NotificationConsumerOptions {
+  pipeline: Pipeline
+  groupId: string
+  attempts: number
+}
+
+/** Partitions handled at once: recipients are independent, and most of the time is I/O. */
+const PARTITIONS_AT_ONCE = 3
+
+export const notificationConsumer = fp(async function notificationConsumer (app: FastifyInstance, options: NotificationConsumerOptions) {
+  let consumer: EventConsumer | undefined
+  const lag = reportConsumerLag(app.kafka, metrics.consumerLag, options.groupId, NOTIFIER_TOPICS)
+  app.addHook('onReady', async () => {
+    consumer = await startEventConsumer({
+      kafka: app.kafka,
+      ready: app.kafkaReady,
+      groupId: options.groupId,
+      topics: NOTIFIER_TOPICS,
+      deadLetters: app.eventProducer,
+      logger: app.log,
+      attempts: options.attempts,
+      partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
+      handle: options.pipeline.handle,
+      onDeadLetter: (topic) => { metrics.deadLettered.add(1, { topic }) }
+    })
+  })
+  app.addHook('onClose', async () => {
+    await consumer?.stop()
+    await lag.close()
+  })
+}, { name: 'notification-consumer', dependencies: ['kafka'] })
