@@ -38,7 +38,7 @@ export function defaultWebRoot (from = dirname(fileURLToPath(import.meta.url))):
 
 export default fp(async function webUi (app: FastifyInstance, options: WebUiOptions) {
   const built = existsSync(join(options.root, 'index.html'))
-  if (!built) app.log.warn({ root: options.root }, 'web UI not built: / answers 503 (pnpm --filter @shortfeed/web build)')
+  if (!built) app.log.warn({ root: options.root }, 'web UI not built: / answers 404 (pnpm --filter @shortfeed/web build)')
 
   await app.register(fastifyStatic, {
     root: options.root,
@@ -55,8 +55,8 @@ export default fp(async function webUi (app: FastifyInstance, options: WebUiOpti
     if (!built) {
       return sendProblem(reply, {
         type: 'urn:shortfeed:problem:ui-not-built',
-        title: 'Service Unavailable',
-        status: 503,
+        title: 'Not Found',
+        status: 404,
         code: 'GATEWAY_UI_NOT_BUILT',
         detail: 'The web UI has not been built: run `pnpm --filter @shortfeed/web build` (./run stack does it).',
         instance: '/'

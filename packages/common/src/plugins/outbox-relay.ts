@@ -1,6 +1,6 @@
-// The outbox relay as a worker plugin: it starts once the app is ready (every plugin loaded,
-// so nothing it needs is missing) and stops when the app closes. One instance per database
-// holds the relay's advisory lock (`lockKey`); the others stand by.
+// The outbox relay as a worker plugin: it starts with the app, in the background (start-up
+// never waits for it), and stops when the app closes. One instance per database holds the
+// relay's advisory lock (`lockKey`); the others stand by.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { startOutboxRelay, type OutboxRelay } from '../outbox.ts'
@@ -12,16 +12,13 @@ export interface OutboxRelayPluginOptions {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Events written to the outbox but not yet published (0 before the relay starts). */
+    /** Events written to the outbox but not yet published. */
     outboxBacklog: () => Promise<number>
   }
 }
 
 export default fp(async function outboxRelay (app: FastifyInstance, options: OutboxRelayPluginOptions) {
-  let relay: OutboxRelay | undefined
-  app.decorate('outboxBacklog', () => relay?.backlog() ?? Promise.resolve(0))
-  app.addHook('onReady', async () => {
-    relay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log, lockKey: options.lockKey })
-  })
-  app.addHook('onClose', async () => { await relay?.stop() })
+  const relay: OutboxRelay = startOutboxRelay({ pool: app.pg, producer: app.eventProducer, logger: app.log, lockKey: options.lockKey })
+  app.decorate('outboxBacklog', () => relay.backlog())
+  app.addHook('onClose', async () => { await relay.stop() })
 }, { name: 'outbox-relay', dependencies: ['postgres', 'kafka'] })

@@ -55,7 +55,7 @@ describe('web UI', () => {
   test('without a build, / says how to make one', async () => {
     const unbuilt = await buildGateway({ UPSTREAM_SHORTENER: upstream.url, UPSTREAM_TIMELINE: upstream.url, WEB_ROOT: mkdtempSync(join(tmpdir(), 'shortfeed-web-empty-')) })
     const res = await unbuilt.inject({ url: '/' })
-    assert.equal(res.statusCode, 503)
+    assert.equal(res.statusCode, 404)
     assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
     assert.match(res.json().detail, /pnpm --filter @shortfeed\/web build/)
   })

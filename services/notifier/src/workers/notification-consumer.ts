@@ -1,4 +1,5 @@
-// The notifier's consumer as a worker plugin: it joins the group once the app is ready, feeds
+// The notifier's consumer as a worker plugin: it joins the group in the background as the app
+// starts, feeds
 // every event to the pipeline (retries; an outage waits, a poison message is parked in the
 // DLQ), reports its lag, and leaves the group when the app closes.
 import { reportConsumerLag, startEventConsumer, type EventConsumer } from '@shortfeed/common'
@@ -17,24 +18,21 @@ export interface NotificationConsumerOptions {
 const PARTITIONS_AT_ONCE = 3
 
 export const notificationConsumer = fp(async function notificationConsumer (app: FastifyInstance, options: NotificationConsumerOptions) {
-  let consumer: EventConsumer | undefined
   const lag = reportConsumerLag(app.kafka, metrics.consumerLag, options.groupId, NOTIFIER_TOPICS)
-  app.addHook('onReady', async () => {
-    consumer = await startEventConsumer({
-      kafka: app.kafka,
-      ready: app.kafkaReady,
-      groupId: options.groupId,
-      topics: NOTIFIER_TOPICS,
-      deadLetters: app.eventProducer,
-      logger: app.log,
-      attempts: options.attempts,
-      partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
-      handle: options.pipeline.handle,
-      onDeadLetter: (topic) => { metrics.deadLettered.add(1, { topic }) }
-    })
+  const consumer: Promise<EventConsumer> = startEventConsumer({
+    kafka: app.kafka,
+    ready: app.kafkaReady,
+    groupId: options.groupId,
+    topics: NOTIFIER_TOPICS,
+    deadLetters: app.eventProducer,
+    logger: app.log,
+    attempts: options.attempts,
+    partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
+    handle: options.pipeline.handle,
+    onDeadLetter: (topic) => { metrics.deadLettered.add(1, { topic }) }
   })
   app.addHook('onClose', async () => {
-    await consumer?.stop()
+    await (await consumer).stop()
     await lag.close()
   })
 }, { name: 'notification-consumer', dependencies: ['kafka'] })

@@ -87,13 +87,13 @@ export interface ClickAggregatorOptions {
 
 /**
  * The aggregator as a worker plugin, in the API (a lone shortener) or in shortener-clicks: it
- * joins its consumer group once the app is ready and leaves it when the app closes.
+ * joins its consumer group in the background as the app starts (start-up never waits on
+ * Kafka) and leaves it when the app closes.
  */
 export const clickAggregator = fp(async function clickAggregator (app: FastifyInstance, options: ClickAggregatorOptions) {
   const milestones = options.milestones.split(',').map(Number).sort((a, b) => a - b)
-  let aggregator: EventConsumer | undefined
-  app.addHook('onReady', async () => {
-    aggregator = await startClickAggregator({ kafka: app.kafka, ready: app.kafkaReady, groupId: options.groupId, pool: app.pg, deadLetters: app.eventProducer, logger: app.log, milestones })
+  const aggregator: Promise<EventConsumer> = startClickAggregator({
+    kafka: app.kafka, ready: app.kafkaReady, groupId: options.groupId, pool: app.pg, deadLetters: app.eventProducer, logger: app.log, milestones
   })
-  app.addHook('onClose', async () => { await aggregator?.stop() })
+  app.addHook('onClose', async () => { await (await aggregator).stop() })
 }, { name: 'click-aggregator', dependencies: ['postgres', 'kafka'] })

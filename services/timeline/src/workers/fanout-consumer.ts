@@ -1,7 +1,8 @@
 // The fan-out worker's Kafka side: post.created → push; user.followed → backfill;
 // user.unfollowed → remove. At-least-once with retries and a DLQ (packages/common); every
 // handler is idempotent, so redelivery is harmless. As a worker plugin it joins its consumer
-// group once the app is ready, reports its lag, and leaves the group when the app closes.
+// group in the background as the app starts, reports its lag, and leaves the group when the
+// app closes.
 import {
   assertEventData, reportConsumerLag, startEventConsumer, Topics,
   type EventConsumer, type EventProducer, type FollowData, type KafkaClient, type PostCreatedData
@@ -49,13 +50,10 @@ export interface FanoutConsumerOptions {
 }
 
 export const fanoutConsumer = fp(async function fanoutConsumer (app: FastifyInstance, options: FanoutConsumerOptions) {
-  let consumer: EventConsumer | undefined
   const lag = reportConsumerLag(app.kafka, metrics.consumerLag, options.groupId, FANOUT_TOPICS)
-  app.addHook('onReady', async () => {
-    consumer = await startFanoutConsumer({ ...options, kafka: app.kafka, ready: app.kafkaReady, deadLetters: app.eventProducer, logger: app.log })
-  })
+  const consumer: Promise<EventConsumer> = startFanoutConsumer({ ...options, kafka: app.kafka, ready: app.kafkaReady, deadLetters: app.eventProducer, logger: app.log })
   app.addHook('onClose', async () => {
-    await consumer?.stop()
+    await (await consumer).stop()
     await lag.close()
   })
 }, { name: 'fanout-consumer', dependencies: ['kafka'] })
