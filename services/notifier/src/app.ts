@@ -33,7 +33,7 @@ export async function buildApp (config: NotifierConfig) {
     channels: [liveChannel(app.redis, config.REDIS_KEY_PREFIX), logChannel(app.log)],
     logger: app.log
   })
-  // The worker: it starts once the app is ready and stops when it closes.
+  // The worker: it starts with the app, in the background, and stops when it closes.
   await app.register(notificationConsumer, { pipeline, groupId: config.NOTIFIER_GROUP, attempts: config.KAFKA_HANDLER_ATTEMPTS })
 
   // Streams end first so the HTTP server can drain; clients reconnect with Last-Event-ID.

@@ -43,7 +43,7 @@ export async function buildApp (config: ShortenerConfig) {
   await app.register(urlRoutes, { publicBaseUrl: config.PUBLIC_BASE_URL, selfHosts: selfHostsOf(config.PUBLIC_BASE_URL, config.SELF_HOSTS) })
   await app.register(redirectRoute, { status: config.REDIRECT_STATUS })
 
-  // Workers: they start once the app is ready and stop when it closes.
+  // Workers: they start with the app, in the background, and stop when it closes.
   await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY })
   if (config.CLICK_AGGREGATOR_ENABLED) await app.register(clickAggregator, { groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES })
   return app

@@ -49,7 +49,7 @@ export async function buildApp (config: TimelineConfig) {
   await app.register(postRoutes)
   await app.register(timelineRoutes, { home })
 
-  // Workers: the relay starts once the app is ready and stops when it closes.
+  // Workers: the relay starts with the app, in the background, and stops when it closes.
   await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY })
   const observeBacklog = async (result: { observe: (value: number) => void }) => {
     result.observe(await app.outboxBacklog().catch(() => 0))
