@@ -67,16 +67,20 @@ export function authHeader (): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {}
 }
 
-const CACHE_WORDS: Array<[RegExp, string]> = [
-  [/collapsed/, 'coalesced: waited for another request\'s database read'],
-  [/fwd=bypass/, 'database read (cache off)'],
-  [/fwd=miss/, 'cache miss: read from the database, then cached'],
-  [/\bhit\b/, 'cache hit (Redis)']
-]
+export type CacheOutcome = 'hit' | 'miss' | 'coalesced' | 'bypass'
 
+export const CACHE_WORDS: Record<CacheOutcome, string> = {
+  hit: 'cache hit (Redis)',
+  miss: 'cache miss: read from the database, then cached',
+  coalesced: 'coalesced: waited for another request\'s database read',
+  bypass: 'database read (cache off)'
+}
+
+/** RFC 9211's `link-cache; fwd=miss; collapsed` and friends, in words. */
 export function describeCacheStatus (value: string | null): string | null {
   if (!value) return null
-  return CACHE_WORDS.find(([pattern]) => pattern.test(value))?.[1] ?? value
+  const outcome: CacheOutcome | null = /collapsed/.test(value) ? 'coalesced' : /fwd=bypass/.test(value) ? 'bypass' : /fwd=miss/.test(value) ? 'miss' : /\bhit\b/.test(value) ? 'hit' : null
+  return outcome ? CACHE_WORDS[outcome] : value
 }
 
 function rateLimitOf (headers: Headers): HoodRecord['rateLimit'] {
@@ -165,4 +169,4 @@ export interface User { id: string, handle: string, displayName: string | null, 
 export interface Link { code: string, shortUrl: string, url: string, createdAt: string, expiresAt: string | null, clicks?: number, permanent?: boolean }
 export interface Post { id: string, authorId: string, authorHandle: string, text: string, createdAt: string, source?: 'push' | 'pull' }
 export interface Notification { id: string, type: string, text: string, createdAt: string, updatedAt: string, read: boolean, seq: string }
-export interface RedirectPreview { code: string, status: 301 | 302, location: string, cache: 'hit' | 'miss' | 'coalesced' | 'bypass' }
+export interface RedirectPreview { code: string, status: 301 | 302, location: string, cache: CacheOutcome }

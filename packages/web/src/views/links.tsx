@@ -1,20 +1,13 @@
 // Shorten a link (alias, expiry, 301/302), copy it, scan it; my links with click counts that
 // refresh while the page is open; "check the redirect" shows what the cache did.
 import { useEffect, useState } from 'preact/hooks'
-import { call, describeCacheStatus, type Link, type Page, type RedirectPreview } from '../api.ts'
+import { CACHE_WORDS, call, type Link, type Page, type RedirectPreview } from '../api.ts'
 import { ErrorMessage } from '../components/error-message.tsx'
 import { QrCode } from '../components/qr-code.tsx'
 
 const TTL_CHOICES: Array<[string, string]> = [['', 'Never'], ['3600', 'In an hour'], ['86400', 'In a day'], ['604800', 'In a week']]
 /** Click counts are aggregated from Kafka every few hundred ms; a few seconds is "live". */
 const REFRESH_MS = 3_000
-
-const CACHE_OUTCOME: Record<RedirectPreview['cache'], string> = {
-  hit: 'cache-status: hit',
-  miss: 'cache-status: fwd=miss',
-  coalesced: 'cache-status: fwd=miss; collapsed',
-  bypass: 'cache-status: fwd=bypass'
-}
 
 function CopyButton ({ text }: { text: string }) {
   const [copied, setCopied] = useState(false)
@@ -44,7 +37,7 @@ function RedirectCheck ({ code }: { code: string }) {
   return (
     <span class='check'>
       <button type='button' class='secondary' onClick={check} aria-label={`Check redirect of ${code}`}>Check redirect</button>
-      {preview && <span class='outcome' data-cache={preview.cache}>{preview.status} → {describeCacheStatus(CACHE_OUTCOME[preview.cache])}</span>}
+      {preview && <span class='outcome' data-cache={preview.cache}>{preview.status} → {CACHE_WORDS[preview.cache]}</span>}
       <ErrorMessage error={error} />
     </span>
   )
