@@ -38,13 +38,28 @@ const BUFFERED_BODY_MAX_BYTES = 64 * 1024
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'idempotency-key', 'user-agent', 'referer', 'last-event-id', 'if-none-match', 'if-modified-since']
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'])
 
+/** RateLimit-Policy per policy, built once: it never changes while the gateway runs. */
+const policyHeaders = new WeakMap<Policy, string>()
+
 function rateLimitHeaders (reply: FastifyReply, policy: Policy, decision: Decision) {
+  let policyHeader = policyHeaders.get(policy)
+  if (policyHeader === undefined) {
+    policyHeader = `${policy.limit};w=${policy.periodSeconds};name="${policy.name}"`
+    policyHeaders.set(policy, policyHeader)
+  }
   void reply.headers({
-    'ratelimit-policy': `${policy.limit};w=${policy.periodSeconds};name="${policy.name}"`,
+    'ratelimit-policy': policyHeader,
     'ratelimit-limit': String(decision.limit),
     'ratelimit-remaining': String(decision.remaining),
     'ratelimit-reset': String(decision.resetSeconds)
   })
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The public route's name (routing.ts) once matched, for the per-route metrics. */
+    publicRoute: string
+  }
 }
 
 export default async function proxy (app: FastifyInstance, options: ProxyOptions) {
@@ -52,10 +67,12 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) => { done(null, body) })
 
-  // RED per public route: the HTTP instrumentation sees one catch-all route here.
-  const routeNames = new WeakMap<FastifyRequest, string>()
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.requestDuration.record(reply.elapsedTime / 1000, { route: routeNames.get(request) ?? 'unmatched', status: String(reply.statusCode) })
+  // RED per public route: the catch-all route's own pattern would say nothing. A request
+  // decoration rather than a WeakMap: per-request weak keys are extra work for every collection.
+  app.decorateRequest('publicRoute', 'unmatched')
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.requestDuration.record(reply.elapsedTime / 1000, { route: request.publicRoute, status: String(reply.statusCode) })
+    done()
   })
 
   async function forward (request: FastifyRequest, reply: FastifyReply) {
@@ -65,7 +82,7 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
     if (traced) void reply.header('traceresponse', traced)
     const path = request.url.split('?')[0]!
     const route = matchRoute(request.method, path)
-    if (route) routeNames.set(request, route.name)
+    if (route) request.publicRoute = route.name
     if (!route) {
       if (pathExists(path)) throw new MethodNotAllowed(request.method, path)
       throw new RouteNotFound(request.method, path.slice(0, 200))
@@ -137,7 +154,9 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
     for (const [name, value] of Object.entries(response.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name) && !name.startsWith('x-shortfeed-')) void reply.header(name, value)
     }
-    return reply.code(response.statusCode).send(body)
+    // An empty answer (a redirect) goes out empty: sending a zero-length Buffer would make
+    // Fastify label it application/octet-stream.
+    return reply.code(response.statusCode).send(Buffer.isBuffer(body) && body.length === 0 ? undefined : body)
   }
 
   app.route({

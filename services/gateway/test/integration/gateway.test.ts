@@ -32,6 +32,7 @@ describe('routing', () => {
     const redirect = await gateway.inject({ url: `/${link.json().code}` })
     assert.equal(redirect.statusCode, 302)
     assert.equal(redirect.headers.location, 'https://example.com/gw')
+    assert.equal(redirect.headers['content-type'], undefined, 'an empty redirect is not labelled with a body type')
     // Creating the link cached it: the redirect says so (RFC 9211), through the gateway too.
     assert.equal(redirect.headers['cache-status'], 'link-cache; hit')
     const preview = await gateway.inject({ url: `/api/v1/urls/${link.json().code}/redirect` })
