@@ -1,8 +1,8 @@
 // The whole system natively, as a library: starts Postgres, Redis and Kafka on loopback (or
 // uses the URLs given), creates each service's database, runs its migrations, compiles the
 // services (`tsc -b`), starts every process that services/*/package.json declares under
-// "shortfeed" from its dist/ and waits until each is ready. `pnpm stack` (infra/stack.ts) and
-// `pnpm bench` are its two callers.
+// "shortfeed" from its dist/ and waits until each is ready. Its callers: `pnpm stack`
+// (infra/stack.ts), the bench, the fault matrix, the abuse suite and the browser test.
 import { execFile } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -56,6 +56,16 @@ export interface StackOptions {
   instances?: Record<string, number>
   /** Node flags before the entry; the default preloads telemetry as production does. */
   nodeArgs?: string[]
+  /**
+   * Prefix for every database name (`abuse_x_` → `abuse_x_shortener`), so several stacks can
+   * share one Postgres.
+   */
+  databasePrefix?: string
+  /**
+   * Run the TypeScript sources instead of dist/, without building: what tests do, since several
+   * test files may start stacks at once and two `tsc -b` writing one tree would race.
+   */
+  sources?: boolean
   log?: (line: string) => void
 }
 
@@ -76,6 +86,11 @@ export interface Stack {
   processes: StartedProcess[]
   /** Every pid the stack owns, infrastructure included, for reports (RSS, `kill`). */
   pids: Array<{ name: string, pid: number }>
+  /**
+   * One more instance of a declared process with extra environment (say a gateway with strict
+   * limits in front of the same services), on a free port, stopped with the stack.
+   */
+  launch: (name: string, env?: Record<string, string>) => Promise<StartedProcess>
   /** Stops the services (newest first, draining), then the infrastructure. */
   stop: () => Promise<void>
 }
@@ -101,6 +116,11 @@ const COMPILED_CONDITION = '--conditions=shortfeed-dist'
 /** `src/server.ts` → `dist/src/server.js`, where `tsc -b` emits it. */
 function compiledEntry (entry: string): string {
   return join('dist', entry.replace(/\.ts$/, '.js'))
+}
+
+/** How a process starts: the compiled entry as production runs it, or the source a test runs. */
+function entryArgs (entry: string, sources: boolean, nodeArgs: string[] = []): string[] {
+  return sources ? [...nodeArgs, entry] : [COMPILED_CONDITION, ...nodeArgs, compiledEntry(entry)]
 }
 
 /** Brings every package's dist/ up to date (incremental: seconds when nothing changed). */
@@ -195,9 +215,10 @@ export async function startStack (options: StackOptions): Promise<Stack> {
    * the stack starts services without importing their code or the package they share.
    */
   async function migrate (service: Service, manifest: ProcessManifest, databaseUrl: string) {
-    const entry = compiledEntry('src/migrate.ts')
+    const args = entryArgs('src/migrate.ts', options.sources === true)
+    const entry = args.at(-1)!
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, [COMPILED_CONDITION, entry], { cwd: service.dir, env: { ...process.env, DATABASE_URL: databaseUrl } })
+      const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: service.dir, env: { ...process.env, DATABASE_URL: databaseUrl } })
       log(`migrated ${manifest.database}: ${stdout.trim().split('\n').at(-1)}`)
     } catch (err) {
       const { stdout, stderr } = err as { stdout?: string, stderr?: string }
@@ -211,11 +232,14 @@ export async function startStack (options: StackOptions): Promise<Stack> {
       log('no services declared under services/*/package.json yet: infrastructure only')
       return []
     }
-    const built = Date.now()
-    await buildServices()
-    log(`built (tsc -b) in ${((Date.now() - built) / 1000).toFixed(1)} s`)
-    const webBuilt = Date.now()
-    if (await buildWebUi()) log(`built the web UI (vite) in ${((Date.now() - webBuilt) / 1000).toFixed(1)} s`)
+    if (!options.sources) {
+      const built = Date.now()
+      await buildServices()
+      log(`built (tsc -b) in ${((Date.now() - built) / 1000).toFixed(1)} s`)
+      const webBuilt = Date.now()
+      if (await buildWebUi()) log(`built the web UI (vite) in ${((Date.now() - webBuilt) / 1000).toFixed(1)} s`)
+    }
+    const databaseName = (manifest: ProcessManifest) => `${options.databasePrefix ?? ''}${manifest.database}`
     const instances = all.flatMap(({ service, manifest }) => Array.from({ length: options.instances?.[manifest.name] ?? 1 }, (_, i) =>
       ({ service, manifest, name: i === 0 ? manifest.name : `${manifest.name}-${i + 1}`, index: i })))
     const ports = new Map<string, number>()
@@ -227,7 +251,7 @@ export async function startStack (options: StackOptions): Promise<Stack> {
     const migrated = new Set<string>()
     for (const { service, manifest } of all) {
       if (!manifest.database) continue
-      const url = await ensureDatabase(infra.postgresUrl, manifest.database)
+      const url = await ensureDatabase(infra.postgresUrl, databaseName(manifest))
       if (manifest.migrations && !migrated.has(manifest.database)) {
         await migrate(service, manifest, url)
         migrated.add(manifest.database)
@@ -236,23 +260,25 @@ export async function startStack (options: StackOptions): Promise<Stack> {
 
     const logsDir = join(dataDir, 'logs')
     mkdirSync(logsDir, { recursive: true })
-    const started: StartedProcess[] = []
-    for (const { service, manifest, name } of instances.sort((a, b) => (a.manifest.startOrder ?? 0) - (b.manifest.startOrder ?? 0))) {
-      const expand = (value: string) => value
-        .replace(/\$\{port:([\w-]+)\}/g, (_m, target: string) => {
-          const found = ports.get(target)
-          if (found === undefined) throw new Error(`${name}: no process ${target} for \${port:${target}}`)
-          return String(found)
-        })
-        .replace(/\$\{urls:([\w-]+)\}/g, (_m, target: string) => {
-          const urls = urlsOf(target)
-          if (urls.length === 0) throw new Error(`${name}: no process ${target} for \${urls:${target}}`)
-          return urls.join(',')
-        })
-      const expandAll = (vars: Record<string, string> | undefined) => Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, expand(v)]))
+    const expand = (name: string, value: string) => value
+      .replace(/\$\{port:([\w-]+)\}/g, (_m, target: string) => {
+        const found = ports.get(target)
+        if (found === undefined) throw new Error(`${name}: no process ${target} for \${port:${target}}`)
+        return String(found)
+      })
+      .replace(/\$\{urls:([\w-]+)\}/g, (_m, target: string) => {
+        const urls = urlsOf(target)
+        if (urls.length === 0) throw new Error(`${name}: no process ${target} for \${urls:${target}}`)
+        return urls.join(',')
+      })
+    const expandAll = (name: string, vars: Record<string, string> | undefined) =>
+      Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, expand(name, v)]))
+
+    /** `like`: whose processEnv it gets (an extra instance gets its original's). */
+    async function startProcess (service: Service, manifest: ProcessManifest, name: string, like = name, extraEnv?: Record<string, string>): Promise<StartedProcess> {
       const env = {
         ...process.env,
-        ...expandAll(manifest.env),
+        ...expandAll(name, manifest.env),
         ...options.env,
         PORT: String(ports.get(name)),
         HOST: '127.0.0.1',
@@ -260,13 +286,14 @@ export async function startStack (options: StackOptions): Promise<Stack> {
         MIGRATE_ON_START: 'false',
         REDIS_URL: infra.redisUrl,
         KAFKA_BROKERS: infra.kafkaBrokers,
-        ...(manifest.database ? { DATABASE_URL: new URL(`/${manifest.database}`, infra.postgresUrl).toString() } : {}),
-        ...expandAll(options.processEnv?.[name])
+        ...(manifest.database ? { DATABASE_URL: new URL(`/${databaseName(manifest)}`, infra.postgresUrl).toString() } : {}),
+        ...expandAll(name, options.processEnv?.[like]),
+        ...expandAll(name, extraEnv)
       }
       const nodeArgs = options.nodeArgs ?? [...SERVICE_HEAP_FLAGS, '--import', '@shortfeed/common/register-telemetry']
       const url = `http://127.0.0.1:${ports.get(name)}`
       const launch = async () => {
-        const child = spawnServer(name, process.execPath, [COMPILED_CONDITION, ...nodeArgs, compiledEntry(manifest.entry)], {
+        const child = spawnServer(name, process.execPath, entryArgs(manifest.entry, options.sources === true, nodeArgs), {
           cwd: service.dir, env, logFile: join(logsDir, `${name}.log`)
         })
         try {
@@ -291,15 +318,36 @@ export async function startStack (options: StackOptions): Promise<Stack> {
         }
       }
       owned.push({ name, pid: entry.process.pid, stop: () => entry.process.stop('SIGTERM', 15_000) })
-      started.push(entry)
+      return entry
+    }
+
+    // Processes of one start order start together; the next order waits for them to be ready.
+    const started: StartedProcess[] = []
+    const orders = [...new Set(instances.map((i) => i.manifest.startOrder ?? 0))].sort((a, b) => a - b)
+    for (const order of orders) {
+      const group = instances.filter((i) => (i.manifest.startOrder ?? 0) === order)
+      const results = await Promise.allSettled(group.map(({ service, manifest, name }) => startProcess(service, manifest, name)))
+      for (const result of results) if (result.status === 'fulfilled') started.push(result.value)
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed) throw failed.reason
+    }
+
+    let extra = 0
+    launchMore = async (name, env) => {
+      const original = instances.find((i) => i.name === name)
+      if (!original) throw new Error(`no process named ${name}`)
+      const extraName = `${name}-extra-${++extra}`
+      ports.set(extraName, await freePort())
+      return startProcess(original.service, original.manifest, extraName, name, env)
     }
     return started
   }
 
+  let launchMore: Stack['launch'] = () => Promise.reject(new Error('this stack started no services'))
   try {
     const infra = await startInfrastructure()
     const processes = options.infraOnly ? [] : await startServices(infra)
-    return { infra, processes, pids: owned.map(({ name, pid }) => ({ name, pid })), stop }
+    return { infra, processes, pids: owned.map(({ name, pid }) => ({ name, pid })), launch: (name, env) => launchMore(name, env), stop }
   } catch (err) {
     await stop()
     throw err

@@ -11,12 +11,10 @@ import pg from 'pg'
 import { eventually, uniqueName } from '../harness.ts'
 import { call, createFixture, notificationIds, signUp } from './fixture.ts'
 import { rawRequest } from './raw-http.ts'
-import { INTERNAL_AUTH_SECRET, startAbuseStack, startGateway, type ServiceName } from './stack.ts'
+import { INTERNAL_AUTH_SECRET, outputOf, startAbuseStack, startGateway, type ServiceName } from './stack.ts'
 import { forgedTokens } from './tokens.ts'
 
-const output: Record<string, string[]> = {}
-const capture = (service: string) => (text: string) => { (output[service] ??= []).push(text) }
-const stack = await startAbuseStack({ logLevel: 'trace', onOutput: (service: ServiceName, text: string) => { capture(service)(text) } })
+const stack = await startAbuseStack({ logLevel: 'trace' })
 const f = await createFixture(stack)
 
 /** A server that must never be called: forged token headers point at it. */
@@ -332,8 +330,8 @@ describe('secrets never reach a log line (every process at LOG_LEVEL=trace)', ()
     await call(f.gateway, 'GET', `/api/v1/timeline?marker=${marker}`, { token: f.alice.token })
     await call(f.gateway, 'GET', `/api/v1/urls/zzzzzzz?marker=${marker}`)
     await call(f.gateway, 'GET', `/api/v1/notifications?marker=${marker}`, { token: f.alice.token })
-    const services = ['gateway', 'timeline', 'shortener', 'notifier']
-    await eventually(async () => services.filter((service) => !(output[service] ?? []).join('').includes(marker)), (silent) => silent.length === 0)
+    const services: ServiceName[] = ['gateway', 'timeline', 'shortener', 'notifier']
+    await eventually(async () => services.filter((service) => !outputOf(stack, service).includes(marker)), (silent) => silent.length === 0)
 
     const secrets: Record<string, string> = {
       'Alice\'s password': f.alice.password,
@@ -347,7 +345,7 @@ describe('secrets never reach a log line (every process at LOG_LEVEL=trace)', ()
       'the internal identity secret': INTERNAL_AUTH_SECRET,
       'the token signing key': stack.signing.key.pem.split('\n')[1]!
     }
-    const logs = Object.entries(output).map(([service, chunks]) => [service, chunks.join('')] as const)
+    const logs = stack.stack.processes.map((p) => [p.name, outputOf(stack, p.name as ServiceName)] as const)
     assert.match(logs.find(([s]) => s === 'gateway')![1], /\/api\/v1\/auth\/token/, 'the gateway logged the login requests')
     const leaks = logs.flatMap(([service, text]) => Object.entries(secrets).filter(([, secret]) => text.includes(secret)).map(([name]) => `${service} logged ${name}`))
     assert.deepEqual(leaks, [])

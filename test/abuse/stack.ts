@@ -1,9 +1,14 @@
-// The whole system as real processes for the abuse tests: shortener, timeline API, fan-out
-// worker, notifier and the gateway in front of them, each with its own database on the
-// harness's Postgres, one Redis key prefix and the shared Kafka. Requests go to the gateway
-// over real sockets, as a client's would.
-import { freePort } from '@shortfeed/infra'
-import { createTestDatabase, startServiceProcess, testServers, uniqueName } from '../harness.ts'
+// The whole system as real processes for the abuse tests, started by the stack starter
+// (`./run stack`'s, infra/stack) from the services' manifests: every process the system has, each
+// service with its own databases on the harness's Postgres, one Redis key prefix and the shared
+// Kafka with consumer groups of its own. Requests go to the gateway over real sockets, as a
+// client's would.
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after } from 'node:test'
+import { startStack, type Stack } from '@shortfeed/infra/stack'
+import { testServers, uniqueName } from '../harness.ts'
 import { newSigningKey, type SigningKey } from './tokens.ts'
 
 export const INTERNAL_AUTH_SECRET = 'abuse-internal-auth-secret-0123456789'
@@ -22,10 +27,12 @@ export const UNREACHABLE_LIMITS = { RATE_LIMIT_REDIRECT: '1000000/1', RATE_LIMIT
 const PATIENT_GATEWAY = { UPSTREAM_TIMEOUT_MS: '20000', REDIS_COMMAND_TIMEOUT_MS: '20000' }
 const PATIENT_TIMELINE = { PASSWORD_HASH_MAX_WAIT_MS: '15000' }
 
-export type ServiceName = 'shortener' | 'timeline' | 'timeline-fanout' | 'notifier' | 'gateway'
+export type ServiceName = 'shortener' | 'shortener-clicks' | 'timeline' | 'timeline-fanout' | 'notifier' | 'gateway'
 export type DatabaseName = 'shortener' | 'timeline' | 'notifier'
 
 export interface AbuseStack {
+  /** The stack itself: its processes (to restart or inspect) and `launch` for one more. */
+  stack: Stack
   /** Base URL of the gateway: the only door the tests knock on, except to check health. */
   gateway: string
   /** Base URL of every process (health checks, direct calls that must be refused). */
@@ -44,80 +51,69 @@ export interface AbuseStackOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>
   /** Every process's LOG_LEVEL (default warn). */
   logLevel?: string
-  /** Receives each process's output, e.g. to check what it logs. */
-  onOutput?: (service: ServiceName, text: string) => void
 }
 
 /**
  * Another gateway process in front of the same services, with its own environment (e.g. strict
  * rate limits) and its own rate-limit keys; resolves with its base URL.
  */
-export async function startGateway (stack: AbuseStack, env: Record<string, string>, onOutput?: (text: string) => void): Promise<string> {
-  return startServiceProcess({
-    dir: 'gateway',
-    env: {
-      REDIS_URL: stack.redisUrl,
-      REDIS_KEY_PREFIX: `${uniqueName('gw')}:`,
-      INTERNAL_AUTH_SECRET,
-      UPSTREAM_SHORTENER: stack.urls.shortener,
-      UPSTREAM_TIMELINE: stack.urls.timeline,
-      UPSTREAM_NOTIFIER: stack.urls.notifier,
-      ...UNREACHABLE_LIMITS,
-      ...PATIENT_GATEWAY,
-      ...env
-    },
-    ...(onOutput ? { onOutput } : {})
-  })
+export async function startGateway (stack: AbuseStack, env: Record<string, string>): Promise<string> {
+  const gateway = await stack.stack.launch('gateway', { REDIS_KEY_PREFIX: `${uniqueName('gw')}:`, ...env })
+  return gateway.url
+}
+
+/** Everything a process of the stack has written so far (its log file). */
+export function outputOf (stack: AbuseStack, service: ServiceName): string {
+  const started = stack.stack.processes.find((p) => p.name === service)
+  if (!started) throw new Error(`no process ${service}`)
+  return readFileSync(started.process.logFile, 'utf8')
 }
 
 export async function startAbuseStack (options: AbuseStackOptions = {}): Promise<AbuseStack> {
   const servers = await testServers()
   const redisPrefix = `${uniqueName('abuse')}:`
-  const gatewayPort = await freePort()
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`
-  const shared = {
-    LOG_LEVEL: options.logLevel ?? 'warn',
-    REDIS_URL: servers.redisUrl,
-    REDIS_KEY_PREFIX: redisPrefix,
-    KAFKA_BROKERS: servers.kafkaBrokers,
-    KAFKA_TOPIC_PARTITIONS: '3',
-    INTERNAL_AUTH_SECRET
-  }
   const signingKey = newSigningKey()
-  const [shortenerDb, timelineDb, notifierDb] = await Promise.all([createTestDatabase('abuse_short'), createTestDatabase('abuse_tl'), createTestDatabase('abuse_notif')])
-  const start = (service: ServiceName, dir: string, entry: string, env: Record<string, string>, port?: number) => startServiceProcess({
-    dir,
-    entry,
-    ...(port === undefined ? {} : { port }),
-    env: { ...shared, SERVICE_NAME: service, ...env, ...options.env?.[service] },
-    ...(options.onOutput ? { onOutput: (text: string) => { options.onOutput!(service, text) } } : {})
+  const databasePrefix = `${uniqueName('abuse')}_`
+  const perProcess = (service: ServiceName, env: Record<string, string>) => ({ ...env, ...options.env?.[service] })
+  const stack = await startStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'shortfeed-abuse-')),
+    sources: true,
+    anyPorts: true,
+    given: { postgresUrl: servers.postgresUrl, redisUrl: servers.redisUrl, kafkaBrokers: servers.kafkaBrokers },
+    databasePrefix,
+    env: {
+      LOG_LEVEL: options.logLevel ?? 'warn',
+      REDIS_KEY_PREFIX: redisPrefix,
+      KAFKA_TOPIC_PARTITIONS: '3',
+      INTERNAL_AUTH_SECRET,
+      // Consumer groups of this stack's own on the shared topics, and a permutation key of its
+      // own: another stack's link with the same id has another code, so its clicks never count
+      // for this stack's links.
+      CLICK_AGGREGATOR_GROUP: uniqueName('clicks'),
+      FANOUT_GROUP: uniqueName('fanout'),
+      NOTIFIER_GROUP: uniqueName('notifier'),
+      CODE_PERMUTATION_KEY: uniqueName('codes')
+    },
+    processEnv: {
+      shortener: perProcess('shortener', {}),
+      'shortener-clicks': perProcess('shortener-clicks', {}),
+      timeline: perProcess('timeline', { JWT_PRIVATE_KEY: signingKey.pem, ...PATIENT_TIMELINE }),
+      'timeline-fanout': perProcess('timeline-fanout', {}),
+      notifier: perProcess('notifier', {}),
+      gateway: perProcess('gateway', { ...UNREACHABLE_LIMITS, ...PATIENT_GATEWAY })
+    }
   })
+  after(() => stack.stop())
+  const urls = Object.fromEntries(stack.processes.map((p) => [p.name, p.url])) as Record<ServiceName, string>
+  const database = (name: DatabaseName) => new URL(`/${databasePrefix}${name}`, servers.postgresUrl).toString()
 
-  const [shortener, timeline] = await Promise.all([
-    // The shortener's public base is this gateway: links back to it are loops.
-    // A permutation key of its own: another stack's link with the same id then has another
-    // code, so its clicks on the shared topic never count for this stack's links.
-    start('shortener', 'shortener', 'src/server.ts', { DATABASE_URL: shortenerDb, PUBLIC_BASE_URL: gatewayUrl, CLICK_AGGREGATOR_GROUP: uniqueName('clicks'), CODE_PERMUTATION_KEY: uniqueName('codes') }),
-    start('timeline', 'timeline', 'src/server.ts', { DATABASE_URL: timelineDb, JWT_PRIVATE_KEY: signingKey.pem, ...PATIENT_TIMELINE })
-  ])
-  const [fanout, notifier] = await Promise.all([
-    start('timeline-fanout', 'timeline', 'src/fanout-server.ts', { DATABASE_URL: timelineDb, FANOUT_GROUP: uniqueName('fanout'), MIGRATE_ON_START: 'false' }),
-    start('notifier', 'notifier', 'src/server.ts', { DATABASE_URL: notifierDb, USERS_API_URL: timeline, NOTIFIER_GROUP: uniqueName('notifier') })
-  ])
-  await start('gateway', 'gateway', 'src/server.ts', {
-    UPSTREAM_SHORTENER: shortener,
-    UPSTREAM_TIMELINE: timeline,
-    UPSTREAM_NOTIFIER: notifier,
-    ...UNREACHABLE_LIMITS,
-    ...PATIENT_GATEWAY
-  }, gatewayPort)
-
-  const { keys: [jwk] } = await (await fetch(`${timeline}/.well-known/jwks.json`)).json() as { keys: Array<Record<string, unknown>> }
+  const { keys: [jwk] } = await (await fetch(`${urls.timeline}/.well-known/jwks.json`)).json() as { keys: Array<Record<string, unknown>> }
   return {
+    stack,
     signing: { key: signingKey, kid: String(jwk!['kid']), jwk: jwk! },
-    gateway: gatewayUrl,
-    urls: { shortener, timeline, 'timeline-fanout': fanout, notifier, gateway: gatewayUrl },
-    databases: { shortener: shortenerDb, timeline: timelineDb, notifier: notifierDb },
+    gateway: urls.gateway,
+    urls,
+    databases: { shortener: database('shortener'), timeline: database('timeline'), notifier: database('notifier') },
     redisUrl: servers.redisUrl,
     redisPrefix
   }
