@@ -7,7 +7,7 @@ import underPressure from '@fastify/under-pressure'
 import { createServer, redisPlugin, secretNames, sendProblem } from '@shortfeed/common'
 import { createVerifier } from './auth/jwt-verifier.ts'
 import { GatewayConfig } from './config.ts'
-import { gatewayMetrics as metrics } from './metrics.ts'
+import { metricsPlugin } from './metrics.ts'
 import { createOpenApiAggregator } from './openapi.ts'
 import proxy from './proxy.ts'
 import { createRateLimiter, parsePolicy } from './rate-limit/rate-limiter.ts'
@@ -33,6 +33,8 @@ export async function buildApp (config: GatewayConfig) {
     // gateway_request_duration names the public route; the catch-all proxy's pattern would not.
     requestMetrics: false
   })
+  await app.register(metricsPlugin)
+  const metrics = app.gatewayMetrics
 
   await app.register(underPressure, {
     maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
@@ -95,6 +97,7 @@ export async function buildApp (config: GatewayConfig) {
       login: parsePolicy('login', config.RATE_LIMIT_LOGIN)
     },
     identitySecret: config.INTERNAL_AUTH_SECRET,
+    metrics,
     breakerResetSeconds: Math.ceil(config.BREAKER_RESET_MS / 1000),
     bodyLimit: config.BODY_LIMIT_BYTES
   })

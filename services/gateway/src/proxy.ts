@@ -6,7 +6,7 @@ import { createRetryableError, signIdentity, traceResponse } from '@shortfeed/co
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Verifier } from './auth/jwt-verifier.ts'
 import { TokenMissing } from './auth/jwt-verifier.ts'
-import { gatewayMetrics as metrics } from './metrics.ts'
+import type { GatewayMetrics } from './metrics.ts'
 import type { Decision, Policy, RateLimiter } from './rate-limit/rate-limiter.ts'
 import { matchRoute, pathExists, type PolicyName, type Upstream as UpstreamName } from './routing.ts'
 import { UpstreamFailure, type Upstream, type UpstreamResponse } from './upstream/upstream-client.ts'
@@ -24,6 +24,7 @@ export interface ProxyOptions {
   limiter: RateLimiter | undefined
   policies: Record<PolicyName, Policy>
   identitySecret: string
+  metrics: GatewayMetrics
   breakerResetSeconds: number
   bodyLimit: number
 }
@@ -63,6 +64,7 @@ declare module 'fastify' {
 }
 
 export default async function proxy (app: FastifyInstance, options: ProxyOptions) {
+  const { metrics } = options
   // Bodies are passed through untouched (and buffered, so an idempotent request can be retried).
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) => { done(null, body) })

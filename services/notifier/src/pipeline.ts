@@ -1,16 +1,27 @@
 // The notification pipeline: event → recipients → (dedupe, preferences, grouping, store) →
 // channels. Each step is idempotent, so the at-least-once consumer can deliver an event twice.
-import { assertEventData, Topics, type EventEnvelope, type FollowData, type MessageMeta, type PostCreatedData, type UrlMilestoneData } from '@shortfeed/common'
+import {
+  assertEventData, Topics, type EventEnvelope, type FollowData, type MessageMeta, type PostCreatedData, type UrlMilestoneData
+} from '@shortfeed/common'
 import type { FastifyBaseLogger as Logger } from 'fastify'
 import type { NotificationChannel } from './channels.ts'
-import { notifierMetrics as metrics } from './metrics.ts'
+import type { NotifierMetrics } from './metrics.ts'
 import type { NewNotification, NotificationStore } from './store.ts'
 import { mentionedHandles } from './templates.ts'
 import type { UsersClient } from './users-client.ts'
 
 export const NOTIFIER_TOPICS = [Topics.userFollowed, Topics.postCreated, Topics.urlMilestone]
 
-export function createPipeline (deps: { store: NotificationStore, users: UsersClient, channels: NotificationChannel[], logger: Logger }) {
+export interface PipelineDeps {
+  store: NotificationStore
+  users: UsersClient
+  channels: NotificationChannel[]
+  logger: Logger
+  metrics: NotifierMetrics
+}
+
+export function createPipeline (deps: PipelineDeps) {
+  const { metrics } = deps
   /** The notifications an event asks for (before dedupe, preferences and grouping). */
   async function notificationsFor (topic: string, event: EventEnvelope): Promise<NewNotification[]> {
     switch (topic) {
@@ -29,7 +40,13 @@ export function createPipeline (deps: { store: NotificationStore, users: UsersCl
         const mentioned = await Promise.all(handles.map((h) => deps.users.byHandle(h)))
         return mentioned
           .filter((u): u is NonNullable<typeof u> => u !== null && u.id !== data.authorId)
-          .map((u) => ({ eventId: event.id, recipientId: u.id, type: 'mention' as const, actor: author, data: { postId: data.postId, excerpt: data.text.slice(0, 80) } }))
+          .map((u) => ({
+            eventId: event.id,
+            recipientId: u.id,
+            type: 'mention' as const,
+            actor: author,
+            data: { postId: data.postId, excerpt: data.text.slice(0, 80) }
+          }))
       }
       case Topics.urlMilestone: {
         const data = event.data as UrlMilestoneData

@@ -4,6 +4,7 @@
 // it runs apart, as shortener-clicks: clicks-app.ts).
 import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, outboxRelayPlugin, postgresPlugin, PRIVATE_NETWORKS, redisPlugin, secretNames, Topics } from '@shortfeed/common'
 import { ShortenerConfig } from './config.ts'
+import { metricsPlugin } from './metrics.ts'
 import clickPublisher from './plugins/click-publisher.ts'
 import linkCache from './plugins/link-cache.ts'
 import linksRepository from './plugins/links-repository.ts'
@@ -24,6 +25,7 @@ export async function buildApp (config: ShortenerConfig) {
     // The gateway sits on loopback or a private network; X-Forwarded-For from it is trusted.
     trustProxy: [...PRIVATE_NETWORKS]
   })
+  await app.register(metricsPlugin)
 
   await app.register(postgresPlugin, { config, applicationName: 'shortener', migrationsDir: MIGRATIONS_DIR })
   await app.register(redisPlugin, { config, connectionName: 'shortener' })

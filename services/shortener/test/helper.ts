@@ -1,7 +1,7 @@
 // Builds the shortener in-process against the harness's real servers, each app with its own
 // database, permutation key and aggregator group so tests run in parallel without sharing
-// codes or clicks. Telemetry starts before the app is imported so GET /metrics is live: tests
-// import buildApp from here, never from src/app.ts (that would load the meters too early).
+// codes or clicks. Telemetry starts before any app is built, so the instruments each app makes
+// (src/metrics.ts) record to the provider behind GET /metrics.
 import { randomBytes } from 'node:crypto'
 import { after, type TestContext } from 'node:test'
 import { loadConfig, signIdentity } from '@shortfeed/common'

@@ -8,7 +8,7 @@ import { TimelineConfig } from './config.ts'
 import { FANOUT_TOPICS } from './workers/fanout-consumer.ts'
 import { createSnowflake } from './ids/snowflake.ts'
 import { claimWorkerId } from './ids/worker-id.ts'
-import { timelineMetrics as metrics } from './metrics.ts'
+import { metricsPlugin } from './metrics.ts'
 import posts from './plugins/posts.ts'
 import socialGraph from './plugins/social-graph.ts'
 import authRoutes from './routes/auth.ts'
@@ -30,6 +30,7 @@ export async function buildApp (config: TimelineConfig) {
     redact: [...secretNames(TimelineConfig), '*.accessToken'],
     trustProxy: [...PRIVATE_NETWORKS]
   })
+  await app.register(metricsPlugin)
 
   await app.register(postgresPlugin, { config, applicationName: 'timeline', migrationsDir: MIGRATIONS_DIR })
   await app.register(redisPlugin, { config, connectionName: 'timeline' })
@@ -40,7 +41,14 @@ export async function buildApp (config: TimelineConfig) {
   await app.register(socialGraph, { ids })
   await app.register(posts, { ids, cacheTtlSeconds: config.POST_CACHE_TTL_SECONDS })
   const store = createTimelineStore(app.redis, config.TIMELINE_MAX_ENTRIES)
-  const home = createHomeTimeline({ graph: app.graph, posts: app.posts, store, maxEntries: config.TIMELINE_MAX_ENTRIES, inactiveDays: config.FANOUT_INACTIVE_DAYS })
+  const home = createHomeTimeline({
+    graph: app.graph,
+    posts: app.posts,
+    store,
+    maxEntries: config.TIMELINE_MAX_ENTRIES,
+    inactiveDays: config.FANOUT_INACTIVE_DAYS,
+    metrics: app.timelineMetrics
+  })
 
   const passwords = createPasswordHasher({ concurrency: config.PASSWORD_HASH_CONCURRENCY, maxWaitMs: config.PASSWORD_HASH_MAX_WAIT_MS })
   await app.register(userRoutes, { passwords })
@@ -54,7 +62,8 @@ export async function buildApp (config: TimelineConfig) {
   const observeBacklog = async (result: { observe: (value: number) => void }) => {
     result.observe(await app.outboxBacklog().catch(() => 0))
   }
-  metrics.outboxBacklog.addCallback(observeBacklog)
-  app.addHook('onClose', async () => { metrics.outboxBacklog.removeCallback(observeBacklog) })
+  const { outboxBacklog } = app.timelineMetrics
+  outboxBacklog.addCallback(observeBacklog)
+  app.addHook('onClose', async () => { outboxBacklog.removeCallback(observeBacklog) })
   return app
 }

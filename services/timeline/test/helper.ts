@@ -1,7 +1,7 @@
 // Builds the timeline API and its fan-out worker in-process against the harness's real
 // servers: each test file gets its own database, Redis key prefix and consumer group, and a low
-// celebrity threshold so both fan-out paths run. Telemetry starts before the app is imported
-// so GET /metrics is live; tests import the builders from here, never from src/.
+// celebrity threshold so both fan-out paths run. Telemetry starts before any app is built, so
+// the instruments each app makes (src/metrics.ts) record to the provider behind GET /metrics.
 import { after } from 'node:test'
 import { loadConfig, signIdentity } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'

@@ -5,7 +5,7 @@
 import type { FastifyReply } from 'fastify'
 import type { Redis } from 'ioredis'
 import { liveTopic } from '../channels.ts'
-import { notifierMetrics as metrics } from '../metrics.ts'
+import type { NotifierMetrics } from '../metrics.ts'
 import type { Notification, NotificationStore } from '../store.ts'
 
 interface Stream {
@@ -13,7 +13,17 @@ interface Stream {
   end: () => void
 }
 
-export function createSseHub (options: { subscriber: Redis, prefix: string, store: NotificationStore, heartbeatMs: number }) {
+export interface SseHubOptions {
+  /** A connection of the hub's own: one in subscriber mode can run no other command. */
+  subscriber: Redis
+  prefix: string
+  store: NotificationStore
+  heartbeatMs: number
+  metrics: Pick<NotifierMetrics, 'sseConnections'>
+}
+
+export function createSseHub (options: SseHubOptions) {
+  const { metrics } = options
   // Per recipient with a stream open here: the streams, and the subscription they wait for.
   const streams = new Map<string, { set: Set<Stream>, subscribed: Promise<unknown> }>()
 

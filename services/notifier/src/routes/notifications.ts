@@ -5,8 +5,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, IdString, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import type { SseHub } from '../live/sse-hub.ts'
-import type { NotificationStore } from '../store.ts'
 import { NotificationTypes } from '../templates.ts'
 
 const NotificationSchema = Type.Object({
@@ -25,18 +23,30 @@ const NotificationSchema = Type.Object({
 // and arrives empty: refused here rather than answered "marked 0".
 export const NothingToMark = createError('NOTIFIER_NOTHING_TO_MARK', 'Say which notifications to mark read: "ids" or "upToId"', 400)
 
-const Preferences = Type.Object({ muted: Type.Array(Type.Union(NotificationTypes.map((t) => Type.Literal(t))), { maxItems: NotificationTypes.length, uniqueItems: true }) }, { additionalProperties: false })
+const Preferences = Type.Object({
+  muted: Type.Array(Type.Union(NotificationTypes.map((t) => Type.Literal(t))), { maxItems: NotificationTypes.length, uniqueItems: true })
+}, { additionalProperties: false })
 
-export default async function notificationRoutes (fastify: FastifyInstance, options: { store: NotificationStore, hub: SseHub }) {
+// Encapsulated, so not an fp plugin with dependencies: app.ts registers it after notifier-store
+// and notifier-sse-hub, whose decorations it reads.
+export default async function notificationRoutes (fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const { store, hub } = options
+  const { notificationStore: store, sseHub: hub } = fastify
 
   app.get('/api/v1/notifications', {
     schema: {
       tags: ['notifications'],
       summary: 'Your notifications, newest first, with the unread count',
       querystring: PageQuery,
-      response: { 200: Type.Object({ items: Type.Array(NotificationSchema), nextCursor: Type.Union([Type.String(), Type.Null()]), unreadCount: Type.Integer() }), 400: Problem, 401: Problem }
+      response: {
+        200: Type.Object({
+          items: Type.Array(NotificationSchema),
+          nextCursor: Type.Union([Type.String(), Type.Null()]),
+          unreadCount: Type.Integer()
+        }),
+        400: Problem,
+        401: Problem
+      }
     }
   }, async (request) => {
     const userId = requireUser(request)
@@ -68,7 +78,12 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
   })
 
   app.put('/api/v1/notifications/preferences', {
-    schema: { tags: ['notifications'], summary: 'Mute notification types (the list replaces the previous one)', body: Preferences, response: { 200: Preferences, 400: Problem, 401: Problem } }
+    schema: {
+      tags: ['notifications'],
+      summary: 'Mute notification types (the list replaces the previous one)',
+      body: Preferences,
+      response: { 200: Preferences, 400: Problem, 401: Problem }
+    }
   }, async (request) => ({ muted: await store.setPreferences(requireUser(request), request.body.muted) }) as never)
 
   app.get('/api/v1/notifications/stream', {
@@ -81,7 +96,9 @@ export default async function notificationRoutes (fastify: FastifyInstance, opti
     const userId = requireUser(request)
     // HEAD gets the stream's headers and ends: a stream never flushes its head for a HEAD
     // (no body is written), so the caller would wait until it timed out.
-    if (request.method === 'HEAD') return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send()
+    if (request.method === 'HEAD') {
+      return reply.header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send()
+    }
     await hub.open(userId, reply, request.headers['last-event-id'] as string | undefined)
   })
 }

@@ -1,15 +1,12 @@
 // The notifier's consumer as a worker plugin: it joins the group in the background as the app
-// starts, feeds
-// every event to the pipeline (retries; an outage waits, a poison message is parked in the
-// DLQ), reports its lag, and leaves the group when the app closes.
+// starts, feeds every event to app.notificationPipeline (retries; an outage waits, a poison
+// message is parked in the DLQ), reports its lag, and leaves the group when the app closes.
 import { reportConsumerLag, startEventConsumer, type EventConsumer } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { notifierMetrics as metrics } from '../metrics.ts'
-import { NOTIFIER_TOPICS, type Pipeline } from '../pipeline.ts'
+import { NOTIFIER_TOPICS } from '../pipeline.ts'
 
 export interface NotificationConsumerOptions {
-  pipeline: Pipeline
   groupId: string
   attempts: number
 }
@@ -18,6 +15,7 @@ export interface NotificationConsumerOptions {
 const PARTITIONS_AT_ONCE = 3
 
 export const notificationConsumer = fp(async function notificationConsumer (app: FastifyInstance, options: NotificationConsumerOptions) {
+  const metrics = app.notifierMetrics
   const lag = reportConsumerLag(app.kafka, metrics.consumerLag, options.groupId, NOTIFIER_TOPICS)
   const consumer: Promise<EventConsumer> = startEventConsumer({
     kafka: app.kafka,
@@ -28,11 +26,11 @@ export const notificationConsumer = fp(async function notificationConsumer (app:
     logger: app.log,
     attempts: options.attempts,
     partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
-    handle: options.pipeline.handle,
+    handle: app.notificationPipeline.handle,
     onDeadLetter: (topic) => { metrics.deadLettered.add(1, { topic }) }
   })
   app.addHook('onClose', async () => {
     await (await consumer).stop()
     await lag.close()
   })
-}, { name: 'notification-consumer', dependencies: ['kafka'] })
+}, { name: 'notification-consumer', dependencies: ['kafka', 'notifier-metrics', 'notifier-pipeline'] })

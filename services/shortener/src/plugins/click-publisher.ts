@@ -6,7 +6,7 @@ import { createEvent, createEventProducer, createKafka, Topics, untilConnected, 
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger as Logger } from 'fastify'
-import { shortenerMetrics as metrics } from '../metrics.ts'
+import type { ShortenerMetrics } from '../metrics.ts'
 
 export interface ClickPublisherOptions {
   flushIntervalMs: number
@@ -27,7 +27,9 @@ declare module 'fastify' {
   }
 }
 
-export function createClickPublisher (producer: EventProducer, logger: Logger, options: ClickPublisherOptions): ClickPublisher {
+export function createClickPublisher (
+  producer: EventProducer, logger: Logger, options: ClickPublisherOptions, metrics: ShortenerMetrics
+): ClickPublisher {
   let buffer: UrlClickedData[] = []
   let sending: Promise<void> | undefined
   const timer = setInterval(() => { void flush() }, options.flushIntervalMs)
@@ -88,7 +90,7 @@ export default fp(async function clickPublisher (app: FastifyInstance, options: 
   // Until it connects, sends fail fast and their clicks are counted as dropped.
   const closing = new AbortController()
   const connected = untilConnected(() => producer.connect(), { what: 'click producer', logger: app.log, signal: closing.signal })
-  const publisher = createClickPublisher(producer, app.log, options)
+  const publisher = createClickPublisher(producer, app.log, options, app.shortenerMetrics)
   app.decorate('clicks', publisher)
   app.addHook('onClose', async () => {
     closing.abort()
@@ -96,4 +98,4 @@ export default fp(async function clickPublisher (app: FastifyInstance, options: 
     await publisher.close()
     await producer.disconnect()
   })
-}, { name: 'click-publisher', dependencies: ['kafka'] })
+}, { name: 'click-publisher', dependencies: ['kafka', 'shortener-metrics'] })

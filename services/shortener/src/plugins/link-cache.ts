@@ -10,7 +10,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
-import { shortenerMetrics as metrics } from '../metrics.ts'
+import type { ShortenerMetrics } from '../metrics.ts'
 import type { Link } from './links-repository.ts'
 
 /** What a redirect needs to know, as cached. */
@@ -71,7 +71,9 @@ export function cacheTtlSeconds (target: RedirectTarget, options: Pick<LinkCache
   return Math.max(1, Math.min(jittered, untilExpiry))
 }
 
-export function createLinkCache (redis: Redis, load: (code: string) => Promise<Link | null>, options: LinkCacheOptions): LinkCache {
+export function createLinkCache (
+  redis: Redis, load: (code: string) => Promise<Link | null>, options: LinkCacheOptions, metrics: ShortenerMetrics
+): LinkCache {
   const inFlight = new Map<string, Promise<RedirectTarget | null>>()
 
   async function readCache (code: string): Promise<RedirectTarget | null | undefined> {
@@ -164,7 +166,7 @@ export function createLinkCache (redis: Redis, load: (code: string) => Promise<L
 }
 
 export default fp(async function linkCache (app: FastifyInstance, options: LinkCacheOptions) {
-  const cache = createLinkCache(app.redis, (code) => app.links.findByCode(code), options)
+  const cache = createLinkCache(app.redis, (code) => app.links.findByCode(code), options, app.shortenerMetrics)
   app.decorate('linkCache', cache)
   app.addHook('onClose', async () => { cache.close() })
-}, { name: 'link-cache', dependencies: ['redis', 'links-repository'] })
+}, { name: 'link-cache', dependencies: ['redis', 'links-repository', 'shortener-metrics'] })

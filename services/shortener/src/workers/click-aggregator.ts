@@ -10,14 +10,17 @@ import {
 import type { FastifyBaseLogger as Logger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
-import { shortenerMetrics as metrics } from '../metrics.ts'
+import type { ShortenerMetrics } from '../metrics.ts'
 
 /** The milestones a count passed on its way from `before` to `after`. */
 export function crossedMilestones (before: number, after: number, milestones: readonly number[]): number[] {
   return milestones.filter((m) => before < m && m <= after)
 }
 
-export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[], partition: { topic: string, partition: number }, milestones: readonly number[]): Promise<void> {
+export async function aggregateClicks (
+  pool: pg.Pool, messages: DecodedMessage[], partition: { topic: string, partition: number }, milestones: readonly number[],
+  metrics: ShortenerMetrics
+): Promise<void> {
   const counted = await withTransaction(pool, async (client) => {
     await client.query('INSERT INTO click_offsets (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [partition.topic, partition.partition])
     const { rows: [position] } = await client.query<{ next_offset: string }>(
@@ -66,7 +69,18 @@ export async function aggregateClicks (pool: pg.Pool, messages: DecodedMessage[]
   if (counted.milestones > 0) metrics.milestonesReached.add(counted.milestones)
 }
 
-export function startClickAggregator (options: { kafka: KafkaClient, ready: Promise<boolean>, groupId: string, pool: pg.Pool, deadLetters: EventProducer, logger: Logger, milestones: readonly number[] }): Promise<EventConsumer> {
+export interface ClickAggregatorDeps {
+  kafka: KafkaClient
+  ready: Promise<boolean>
+  groupId: string
+  pool: pg.Pool
+  deadLetters: EventProducer
+  logger: Logger
+  milestones: readonly number[]
+  metrics: ShortenerMetrics
+}
+
+export function startClickAggregator (options: ClickAggregatorDeps): Promise<EventConsumer> {
   return startBatchConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
@@ -75,7 +89,7 @@ export function startClickAggregator (options: { kafka: KafkaClient, ready: Prom
     deadLetters: options.deadLetters,
     logger: options.logger,
     validate: (event) => { assertEventData(Topics.urlClicked, event.data) },
-    handleBatch: (messages, partition) => aggregateClicks(options.pool, messages, partition, options.milestones)
+    handleBatch: (messages, partition) => aggregateClicks(options.pool, messages, partition, options.milestones, options.metrics)
   })
 }
 
@@ -93,7 +107,14 @@ export interface ClickAggregatorOptions {
 export const clickAggregator = fp(async function clickAggregator (app: FastifyInstance, options: ClickAggregatorOptions) {
   const milestones = options.milestones.split(',').map(Number).sort((a, b) => a - b)
   const aggregator: Promise<EventConsumer> = startClickAggregator({
-    kafka: app.kafka, ready: app.kafkaReady, groupId: options.groupId, pool: app.pg, deadLetters: app.eventProducer, logger: app.log, milestones
+    kafka: app.kafka,
+    ready: app.kafkaReady,
+    groupId: options.groupId,
+    pool: app.pg,
+    deadLetters: app.eventProducer,
+    logger: app.log,
+    milestones,
+    metrics: app.shortenerMetrics
   })
   app.addHook('onClose', async () => { await (await aggregator).stop() })
-}, { name: 'click-aggregator', dependencies: ['postgres', 'kafka'] })
+}, { name: 'click-aggregator', dependencies: ['postgres', 'kafka', 'shortener-metrics'] })

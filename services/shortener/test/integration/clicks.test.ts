@@ -4,11 +4,14 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { createEvent, createKafka, decodeEvent, Topics, type DecodedMessage } from '@shortfeed/common'
 import { testServers } from '@shortfeed/test-harness'
+import { createShortenerMetrics } from '../../src/metrics.ts'
 import { aggregateClicks } from '../../src/workers/click-aggregator.ts'
 import { asUser, buildWithClicksWorkerForFile, eventually, uniqueName } from '../helper.ts'
 
 // As deployed: the API publishes, shortener-clicks (its own app) counts.
 const { app } = await buildWithClicksWorkerForFile({ MILESTONES: '3,5,8' })
+// For the batches this file hands the aggregator itself.
+const metrics = createShortenerMetrics()
 
 test('when a link is followed N times, then its click count becomes N', async () => {
   const { code } = (await app.inject({ method: 'POST', url: '/api/v1/urls', payload: { url: 'https://example.com/count' } })).json()
@@ -35,10 +38,10 @@ test('when a batch is delivered again, then it is not counted twice', async () =
     event: createEvent(Topics.urlClicked, { code, at: new Date().toISOString() }, { source: 'test' }),
     meta: { topic: partition.topic, partition: 0, offset: String(offset), key: code, headers: {} }
   }))
-  await aggregateClicks(app.pg, batch, partition, [])
-  await aggregateClicks(app.pg, batch, partition, [])
+  await aggregateClicks(app.pg, batch, partition, [], metrics)
+  await aggregateClicks(app.pg, batch, partition, [], metrics)
   const next = createEvent(Topics.urlClicked, { code, at: new Date().toISOString() }, { source: 'test' })
-  await aggregateClicks(app.pg, [...batch, { event: next, meta: { ...batch[0]!.meta, offset: '3' } }], partition, [])
+  await aggregateClicks(app.pg, [...batch, { event: next, meta: { ...batch[0]!.meta, offset: '3' } }], partition, [], metrics)
   assert.equal((await app.inject({ url: `/api/v1/urls/${code}` })).json().clicks, 4)
 })
 
@@ -49,8 +52,8 @@ test('when one click event is stored twice (a retried send), then it is counted 
   const other = createEvent(Topics.urlClicked, { code, at: new Date().toISOString() }, { source: 'test' })
   const at = (event: typeof click, offset: number): DecodedMessage => ({ event, meta: { topic: partition.topic, partition: 0, offset: String(offset), key: code, headers: {} } })
   // The copy may follow in the same batch or in a later one; an id in upper case is the same id.
-  await aggregateClicks(app.pg, [at(click, 0), at(click, 1), at(other, 2)], partition, [])
-  await aggregateClicks(app.pg, [at({ ...click, id: click.id.toUpperCase() }, 3)], partition, [])
+  await aggregateClicks(app.pg, [at(click, 0), at(click, 1), at(other, 2)], partition, [], metrics)
+  await aggregateClicks(app.pg, [at({ ...click, id: click.id.toUpperCase() }, 3)], partition, [], metrics)
   assert.equal((await app.inject({ url: `/api/v1/urls/${code}` })).json().clicks, 2)
 })
 

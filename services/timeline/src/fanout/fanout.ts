@@ -6,7 +6,7 @@
 // redelivered events are harmless.
 import type { FollowData, PostCreatedData } from '@shortfeed/common'
 import type pg from 'pg'
-import { timelineMetrics as metrics } from '../metrics.ts'
+import type { TimelineMetrics } from '../metrics.ts'
 import type { TimelineStore } from '../timelines/timeline-store.ts'
 
 export interface FanoutDeps {
@@ -16,9 +16,11 @@ export interface FanoutDeps {
   inactiveDays: number
   batchSize: number
   backfillPosts: number
+  metrics: TimelineMetrics
 }
 
 export function createFanout (deps: FanoutDeps) {
+  const { metrics } = deps
   async function isCelebrity (userId: string): Promise<boolean> {
     const { rows } = await deps.pool.query<{ follower_count: number }>('SELECT follower_count FROM users WHERE id = $1', [userId])
     return (rows[0]?.follower_count ?? 0) >= deps.celebrityThreshold

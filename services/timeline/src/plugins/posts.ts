@@ -7,7 +7,7 @@ import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type pg from 'pg'
 import type { SnowflakeGenerator } from '../ids/snowflake.ts'
-import { timelineMetrics as metrics } from '../metrics.ts'
+import type { TimelineMetrics } from '../metrics.ts'
 
 export const PostNotFound = createError('TIMELINE_POST_NOT_FOUND', 'No post with id %s', 404)
 
@@ -49,7 +49,9 @@ declare module 'fastify' {
   }
 }
 
-export function createPosts (pool: pg.Pool, redis: Redis, ids: SnowflakeGenerator, cacheTtlSeconds: number): Posts {
+export function createPosts (
+  pool: pg.Pool, redis: Redis, ids: SnowflakeGenerator, cacheTtlSeconds: number, metrics: TimelineMetrics
+): Posts {
   async function cacheMany (posts: Post[]) {
     if (posts.length === 0) return
     try {
@@ -126,5 +128,5 @@ export function createPosts (pool: pg.Pool, redis: Redis, ids: SnowflakeGenerato
 }
 
 export default fp(async function posts (app: FastifyInstance, options: { ids: SnowflakeGenerator, cacheTtlSeconds: number }) {
-  app.decorate('posts', createPosts(app.pg, app.redis, options.ids, options.cacheTtlSeconds))
-}, { name: 'posts', dependencies: ['postgres', 'redis'] })
+  app.decorate('posts', createPosts(app.pg, app.redis, options.ids, options.cacheTtlSeconds, app.timelineMetrics))
+}, { name: 'posts', dependencies: ['postgres', 'redis', 'timeline-metrics'] })

@@ -3,7 +3,7 @@
 // fan-out has not pushed yet, and the reader's own (read-your-writes) — newest first, without
 // duplicates, and only from authors the reader follows now. A missing timeline (evicted, never
 // built, or stale because fan-out skipped an inactive reader) is rebuilt from Postgres.
-import { timelineMetrics as metrics } from '../metrics.ts'
+import type { TimelineMetrics } from '../metrics.ts'
 import type { Post, Posts } from '../plugins/posts.ts'
 import type { SocialGraph } from '../plugins/social-graph.ts'
 import { compareIdsDesc, type TimelineStore } from './timeline-store.ts'
@@ -14,6 +14,7 @@ export interface HomeTimelineDeps {
   store: TimelineStore
   maxEntries: number
   inactiveDays: number
+  metrics: TimelineMetrics
 }
 
 /** Where a home-timeline item came from: the reader's pushed timeline, or a read-time pull. */
@@ -31,6 +32,7 @@ export function mergeNewestFirst (...lists: string[][]): string[] {
 }
 
 export function createHomeTimeline (deps: HomeTimelineDeps) {
+  const { metrics } = deps
   const rebuilding = new Map<string, Promise<void>>()
 
   async function rebuild (readerId: string, followeeIds: string[]) {

@@ -10,7 +10,6 @@ import {
 import type { FastifyBaseLogger as Logger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Fanout } from '../fanout/fanout.ts'
-import { timelineMetrics as metrics } from '../metrics.ts'
 
 export const FANOUT_TOPICS = [Topics.postCreated, Topics.userFollowed, Topics.userUnfollowed]
 
@@ -50,10 +49,10 @@ export interface FanoutConsumerOptions {
 }
 
 export const fanoutConsumer = fp(async function fanoutConsumer (app: FastifyInstance, options: FanoutConsumerOptions) {
-  const lag = reportConsumerLag(app.kafka, metrics.consumerLag, options.groupId, FANOUT_TOPICS)
+  const lag = reportConsumerLag(app.kafka, app.timelineMetrics.consumerLag, options.groupId, FANOUT_TOPICS)
   const consumer: Promise<EventConsumer> = startFanoutConsumer({ ...options, kafka: app.kafka, ready: app.kafkaReady, deadLetters: app.eventProducer, logger: app.log })
   app.addHook('onClose', async () => {
     await (await consumer).stop()
     await lag.close()
   })
-}, { name: 'fanout-consumer', dependencies: ['kafka'] })
+}, { name: 'fanout-consumer', dependencies: ['kafka', 'timeline-metrics'] })
