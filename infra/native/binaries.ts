@@ -32,7 +32,10 @@ export function postgresBinDir (): string {
   }
   const initdb = which('initdb')
   if (initdb) return join(initdb, '..')
-  throw new MissingBinaryError('PostgreSQL server binaries (initdb, postgres) not found. Install them (Debian: apt-get install postgresql), set PG_BIN_DIR, or give TEST_POSTGRES_URL.')
+  throw new MissingBinaryError(
+    'PostgreSQL server binaries (initdb, postgres) not found. ' +
+    'Install them (Debian: apt-get install postgresql), set PG_BIN_DIR, or give TEST_POSTGRES_URL.'
+  )
 }
 
 export function userIds (user: string): { uid: number, gid: number } | undefined {

@@ -108,12 +108,18 @@ export async function startNativeKafka (options: KafkaStartOptions): Promise<Nat
   mkdirSync(options.dir, { recursive: true })
   writeFileSync(configFile, serverProperties(dataDir, options.port, options.controllerPort, options.advertisedPort ?? options.port))
   writeFileSync(log4jFile, log4jConfig)
-  const jvm = ['-Xms128m', '-Xmx384m', '-XX:+UseSerialGC', `-Dlog4j2.configurationFile=${log4jFile}`, '-Djava.awt.headless=true', '-cp', classpath]
+  const jvm = [
+    '-Xms128m', '-Xmx384m', '-XX:+UseSerialGC',
+    `-Dlog4j2.configurationFile=${log4jFile}`, '-Djava.awt.headless=true',
+    '-cp', classpath
+  ]
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     try {
       // "=" keeps an id that starts with "-" (1 in 64 base64url ids) from reading as an option.
-      await run(java, [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomClusterId()}`, '-c', configFile, '--ignore-formatted'])
+      await run(java, [
+        ...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomClusterId()}`, '-c', configFile, '--ignore-formatted'
+      ])
     } catch (err) {
       throw new Error(`kafka storage format failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`)
     }
@@ -122,7 +128,10 @@ export async function startNativeKafka (options: KafkaStartOptions): Promise<Nat
   const brokers = `127.0.0.1:${options.advertisedPort ?? options.port}`
   const attempts = options.attempts ?? 3
   for (let attempt = 1; ; attempt++) {
-    const server = spawnServer('kafka', java, [...jvm, 'kafka.Kafka', configFile], { logFile: join(options.dir, 'kafka.log'), cwd: options.dir })
+    const server = spawnServer('kafka', java, [...jvm, 'kafka.Kafka', configFile], {
+      logFile: join(options.dir, 'kafka.log'),
+      cwd: options.dir
+    })
     try {
       await waitUntilReady(server, () => createProbeTopic(brokers), 90_000)
       return { brokers, port: options.port, process: server, stop: () => server.stop('SIGTERM', 20_000) }
@@ -135,11 +144,21 @@ export async function startNativeKafka (options: KafkaStartOptions): Promise<Nat
 
 /** Ready means a client can create (or find) a topic: metadata, controller and log dirs all work. */
 async function createProbeTopic (brokers: string): Promise<void> {
-  const kafka = new Kafka({ clientId: 'shortfeed-probe', brokers: [brokers], logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } })
+  const kafka = new Kafka({
+    clientId: 'shortfeed-probe',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    retry: { retries: 0 }
+  })
   const admin = kafka.admin()
   try {
     await admin.connect()
-    await admin.createTopics({ topics: [{ topic: '__shortfeed_ready', numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true, timeout: 5_000 })
+    await admin.createTopics({
+      topics: [{ topic: '__shortfeed_ready', numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+      timeout: 5_000
+    })
   } finally {
     await admin.disconnect().catch(() => {})
   }

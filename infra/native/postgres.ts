@@ -35,7 +35,11 @@ export interface PostgresStartOptions {
 function asServerUser (dir: string): string[] {
   if (process.getuid?.() !== 0) return []
   const ids = userIds('postgres')
-  if (!ids) throw new MissingBinaryError('running as root needs a `postgres` system user to own the cluster (Debian\'s postgresql package creates it)')
+  if (!ids) {
+    throw new MissingBinaryError(
+      'running as root needs a `postgres` system user to own the cluster (Debian\'s postgresql package creates it)'
+    )
+  }
   chownSync(dir, ids.uid, ids.gid)
   return [requireBinary('setpriv', 'It is part of util-linux.'), `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups', '--']
 }

@@ -141,5 +141,8 @@ export async function waitUntilReady (server: ServerProcess, probe: () => Promis
       await delay(200)
     }
   }
-  throw new Error(`${server.name} not ready after ${timeoutMs} ms (${(lastError as Error)?.message}). Its log (${server.logFile}):\n${logTail(server.logFile)}`)
+  throw new Error(
+    `${server.name} not ready after ${timeoutMs} ms (${(lastError as Error)?.message}). ` +
+    `Its log (${server.logFile}):\n${logTail(server.logFile)}`
+  )
 }

@@ -149,7 +149,12 @@ function newestMtime (path: string): number {
 export async function buildWebUi (): Promise<boolean> {
   const web = join(root, 'packages', 'web')
   if (!existsSync(join(web, 'package.json'))) return false
-  const sources = Math.max(newestMtime(join(web, 'src')), newestMtime(join(web, 'index.html')), newestMtime(join(web, 'vite.config.ts')), newestMtime(join(web, 'package.json')))
+  const sources = Math.max(
+    newestMtime(join(web, 'src')),
+    newestMtime(join(web, 'index.html')),
+    newestMtime(join(web, 'vite.config.ts')),
+    newestMtime(join(web, 'package.json'))
+  )
   if (newestMtime(join(web, 'dist', 'index.html')) >= sources) return false
   try {
     await promisify(execFile)(process.execPath, [join(web, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: web, maxBuffer: 16 * 1024 * 1024 })
@@ -166,7 +171,10 @@ export function discoverServices (): Service[] {
   return readdirSync(servicesDir)
     .map((name) => join(servicesDir, name))
     .filter((dir) => existsSync(join(dir, 'package.json')))
-    .map((dir) => ({ dir, processes: (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).shortfeed?.processes ?? []) as ProcessManifest[] }))
+    .map((dir) => {
+      const packageJson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+      return { dir, processes: (packageJson.shortfeed?.processes ?? []) as ProcessManifest[] }
+    })
     .filter((s) => s.processes.length > 0)
 }
 
@@ -202,7 +210,11 @@ export async function startStack (options: StackOptions): Promise<Stack> {
         owned.push({ name: 'redis', pid: redis.process.pid, stop: redis.stop })
         return redis.url
       }),
-      given.kafkaBrokers ?? startNativeKafka({ dir: join(dataDir, 'kafka'), port: await port(59092), controllerPort: await port(59093) }).then((kafka) => {
+      given.kafkaBrokers ?? startNativeKafka({
+        dir: join(dataDir, 'kafka'),
+        port: await port(59092),
+        controllerPort: await port(59093)
+      }).then((kafka) => {
         owned.push({ name: 'kafka', pid: kafka.process.pid, stop: kafka.stop })
         return kafka.brokers
       })
@@ -218,11 +230,15 @@ export async function startStack (options: StackOptions): Promise<Stack> {
     const args = entryArgs('src/migrate.ts', options.sources === true)
     const entry = args.at(-1)!
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: service.dir, env: { ...process.env, DATABASE_URL: databaseUrl } })
+      const { stdout } = await promisify(execFile)(process.execPath, args, {
+        cwd: service.dir,
+        env: { ...process.env, DATABASE_URL: databaseUrl }
+      })
       log(`migrated ${manifest.database}: ${stdout.trim().split('\n').at(-1)}`)
     } catch (err) {
       const { stdout, stderr } = err as { stdout?: string, stderr?: string }
-      throw new Error(`migrating ${manifest.database} (${service.dir}/${entry}) failed:\n${stdout ?? ''}${stderr ?? (err as Error).message}`)
+      const output = `${stdout ?? ''}${stderr ?? (err as Error).message}`
+      throw new Error(`migrating ${manifest.database} (${service.dir}/${entry}) failed:\n${output}`)
     }
   }
 
@@ -244,7 +260,9 @@ export async function startStack (options: StackOptions): Promise<Stack> {
       ({ service, manifest, name: i === 0 ? manifest.name : `${manifest.name}-${i + 1}`, index: i })))
     const ports = new Map<string, number>()
     for (const { name, manifest, index } of instances) {
-      ports.set(name, options.ports?.[name] ?? (options.anyPorts ? await freePort() : index > 0 ? await freePort(manifest.port + 100 * index) : manifest.port))
+      ports.set(name, options.ports?.[name] ?? (
+        options.anyPorts ? await freePort() : index > 0 ? await freePort(manifest.port + 100 * index) : manifest.port
+      ))
     }
     const urlsOf = (name: string) => instances.filter((i) => i.manifest.name === name).map((i) => `http://127.0.0.1:${ports.get(i.name)}`)
 
@@ -275,7 +293,9 @@ export async function startStack (options: StackOptions): Promise<Stack> {
       Object.fromEntries(Object.entries(vars ?? {}).map(([k, v]) => [k, expand(name, v)]))
 
     /** `like`: whose processEnv it gets (an extra instance gets its original's). */
-    async function startProcess (service: Service, manifest: ProcessManifest, name: string, like = name, extraEnv?: Record<string, string>): Promise<StartedProcess> {
+    async function startProcess (
+      service: Service, manifest: ProcessManifest, name: string, like = name, extraEnv?: Record<string, string>
+    ): Promise<StartedProcess> {
       const env = {
         ...process.env,
         ...expandAll(name, manifest.env),

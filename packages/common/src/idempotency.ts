@@ -13,8 +13,16 @@ import createError from '@fastify/error'
 import type pg from 'pg'
 import { withTransaction } from './postgres.ts'
 
-export const IdempotencyKeyInvalid = createError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 200 visible ASCII characters', 400)
-export const IdempotencyKeyReused = createError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body', 422)
+export const IdempotencyKeyInvalid = createError(
+  'IDEMPOTENCY_KEY_INVALID',
+  'Idempotency-Key must be 1 to 200 visible ASCII characters',
+  400
+)
+export const IdempotencyKeyReused = createError(
+  'IDEMPOTENCY_KEY_REUSED',
+  'This Idempotency-Key was already used with a different request body',
+  422
+)
 
 /** Keys older than this are forgotten: the same key then starts a new request. */
 const RETENTION = '24 hours'
@@ -57,7 +65,10 @@ export async function withIdempotency<T> (
   return withTransaction(pool, async (client) => {
     if (request.key !== undefined) {
       const hash = requestHash(request.body)
-      await client.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < now() - $3::interval', [request.scope, request.key, RETENTION])
+      await client.query(
+        'DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < now() - $3::interval',
+        [request.scope, request.key, RETENTION]
+      )
       const inserted = await client.query(
         'INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
         [request.scope, request.key, hash]

@@ -13,9 +13,29 @@ export * from './kafka/producer.ts'
 export * from './kafka/consumer.ts'
 export * from './kafka/topics.ts'
 export { UpstreamUnavailableError } from './unavailable.ts'
-export { default as problemDetails, createRetryableError, ProblemSchema, sendProblem, toProblem, problemType, fieldErrors, isDependencyUnavailable, PROBLEM_CONTENT_TYPE, type Problem, type FieldError } from './http/problem.ts'
+export {
+  default as problemDetails,
+  createRetryableError,
+  ProblemSchema,
+  sendProblem,
+  toProblem,
+  problemType,
+  fieldErrors,
+  isDependencyUnavailable,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  type FieldError
+} from './http/problem.ts'
 export { default as health, type ReadinessCheck, type HealthOptions } from './http/health.ts'
-export { createServer, isInternalAddress, PRIVATE_NETWORKS, runService, type ServerOptions, type ServerConfig, type RunServiceOptions } from './http/server.ts'
+export {
+  createServer,
+  isInternalAddress,
+  PRIVATE_NETWORKS,
+  runService,
+  type ServerOptions,
+  type ServerConfig,
+  type RunServiceOptions
+} from './http/server.ts'
 export { default as postgresPlugin, type PostgresPluginOptions } from './plugins/postgres.ts'
 export { default as redisPlugin, type RedisPluginOptions } from './plugins/redis.ts'
 export { default as kafkaPlugin, type KafkaPluginOptions } from './plugins/kafka.ts'
@@ -24,7 +44,16 @@ export * from './metrics.ts'
 export * from './idempotency.ts'
 export * from './outbox.ts'
 export { default as outboxRelayPlugin, type OutboxRelayPluginOptions } from './plugins/outbox-relay.ts'
-export { default as identityPlugin, identityConfig, IdentityHeaders, signIdentity, verifyIdentity, requireUser, AuthenticationRequired, IdentityInvalid } from './http/identity.ts'
+export {
+  default as identityPlugin,
+  identityConfig,
+  IdentityHeaders,
+  signIdentity,
+  verifyIdentity,
+  requireUser,
+  AuthenticationRequired,
+  IdentityInvalid
+} from './http/identity.ts'
 export * from './http/pagination.ts'
 export * from './http/ids.ts'
 export * from './kafka/lag.ts'

@@ -32,7 +32,12 @@ export function traceResponse (): string | undefined {
 
 // Query parameters whose values never reach a log line: the API takes no credentials in URLs,
 // but a client that puts them there must not have them written down.
-const SENSITIVE_QUERY_NAME = /^(access_?token|id_?token|refresh_?token|token|jwt|password|passwd|pwd|secret|client_?secret|api_?key|key|auth|authorization|session|sig|signature)$/i
+const SENSITIVE_QUERY_NAMES = [
+  'access_?token', 'id_?token', 'refresh_?token', 'token', 'jwt',
+  'password', 'passwd', 'pwd', 'secret', 'client_?secret', 'api_?key', 'key',
+  'auth', 'authorization', 'session', 'sig', 'signature'
+]
+const SENSITIVE_QUERY_NAME = new RegExp(`^(${SENSITIVE_QUERY_NAMES.join('|')})$`, 'i')
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g
 
 /** The URL as it may be logged: anything shaped like a JWT, and the values of credential-named query parameters, replaced. */

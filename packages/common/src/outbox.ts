@@ -59,7 +59,11 @@ async function publishRows (producer: EventProducer, rows: Row[]): Promise<void>
   while (start < rows.length) {
     const first = rows[start]!
     let end = start + 1
-    while (end < rows.length && rows[end]!.topic === first.topic && rows[end]!.headers['traceparent'] === first.headers['traceparent']) end++
+    while (
+      end < rows.length &&
+      rows[end]!.topic === first.topic &&
+      rows[end]!.headers['traceparent'] === first.headers['traceparent']
+    ) end++
     const group = rows.slice(start, end)
     await context.with(propagation.extract(ROOT_CONTEXT, first.headers), () =>
       producer.publish(first.topic, group.map((r) => ({ key: r.key, event: r.event }))))

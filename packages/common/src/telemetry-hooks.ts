@@ -9,7 +9,9 @@ import type { Instrumentation } from '@opentelemetry/instrumentation'
 import { register as registerSyncHooks, supportsSyncHooks } from 'import-in-the-middle/register-hooks.mjs'
 
 export function installModuleHooks (instrumentations: Instrumentation[]): void {
-  const include = [...new Set(instrumentations.flatMap((i) => (i as { getModuleDefinitions?: () => Array<{ name: string }> }).getModuleDefinitions?.().map((d) => d.name) ?? []))]
+  const moduleNames = (i: Instrumentation): string[] =>
+    (i as { getModuleDefinitions?: () => Array<{ name: string }> }).getModuleDefinitions?.().map((d) => d.name) ?? []
+  const include = [...new Set(instrumentations.flatMap(moduleNames))]
   if (supportsSyncHooks()) registerSyncHooks({ include })
   else registerLoader('import-in-the-middle/hook.mjs', import.meta.url, { data: { include } })
 }

@@ -71,7 +71,12 @@ export function startTelemetry (options: TelemetryOptions): Telemetry {
     logRecordProcessors: [],
     metricReaders: [
       createPrometheusReader(),
-      ...(endpoint && options.otlpMetrics !== false ? [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: 10_000 })] : [])
+      ...(endpoint && options.otlpMetrics !== false
+        ? [new PeriodicExportingMetricReader({
+            exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+            exportIntervalMillis: 10_000
+          })]
+        : [])
     ]
   })
   sdk.start()

@@ -79,7 +79,9 @@ export const CACHE_WORDS: Record<CacheOutcome, string> = {
 /** RFC 9211's `link-cache; fwd=miss; collapsed` and friends, in words. */
 export function describeCacheStatus (value: string | null): string | null {
   if (!value) return null
-  const outcome: CacheOutcome | null = /collapsed/.test(value) ? 'coalesced' : /fwd=bypass/.test(value) ? 'bypass' : /fwd=miss/.test(value) ? 'miss' : /\bhit\b/.test(value) ? 'hit' : null
+  const outcome: CacheOutcome | null = /collapsed/.test(value)
+    ? 'coalesced'
+    : /fwd=bypass/.test(value) ? 'bypass' : /fwd=miss/.test(value) ? 'miss' : /\bhit\b/.test(value) ? 'hit' : null
   return outcome ? CACHE_WORDS[outcome] : value
 }
 
@@ -120,11 +122,20 @@ export async function call<T> (method: string, path: string, options: CallOption
   try {
     response = await fetch(path, {
       method,
-      headers: { accept: 'application/json', ...authHeader(), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      headers: {
+        accept: 'application/json',
+        ...authHeader(),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers
+      },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) })
     })
   } catch {
-    throw new ApiError({ title: 'Network error', status: 0, detail: 'The server could not be reached. Check that the stack is running, then try again.' }, null)
+    throw new ApiError({
+      title: 'Network error',
+      status: 0,
+      detail: 'The server could not be reached. Check that the stack is running, then try again.'
+    }, null)
   }
   const data = response.ok && response.status !== 204 ? await response.json() as T : undefined
   const items = (data as { items?: Array<{ source?: string }> } | undefined)?.items
@@ -152,7 +163,9 @@ export async function call<T> (method: string, path: string, options: CallOption
 export function describeError (err: unknown): string {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err)
   const { problem, retryAfterSeconds } = err
-  const fields = (problem.errors ?? []).map((e) => [e.pointer?.replace(/^\/body\//, ''), e.message].filter(Boolean).join(': ')).filter(Boolean)
+  const fields = (problem.errors ?? [])
+    .map((e) => [e.pointer?.replace(/^\/body\//, ''), e.message].filter(Boolean).join(': '))
+    .filter(Boolean)
   const sentence = (text: string) => /[.!?]$/.test(text) ? text : `${text}.`
   const parts = [sentence(problem.detail && problem.detail !== problem.title ? `${problem.title}: ${problem.detail}` : problem.title)]
   if (fields.length > 0) parts.push(`(${fields.join('; ')})`)
@@ -166,7 +179,15 @@ export function describeError (err: unknown): string {
 
 export interface Page<T> { items: T[], nextCursor: string | null }
 export interface User { id: string, handle: string, displayName: string | null, followerCount: number, followingCount: number }
-export interface Link { code: string, shortUrl: string, url: string, createdAt: string, expiresAt: string | null, clicks?: number, permanent?: boolean }
+export interface Link {
+  code: string
+  shortUrl: string
+  url: string
+  createdAt: string
+  expiresAt: string | null
+  clicks?: number
+  permanent?: boolean
+}
 export interface Post { id: string, authorId: string, authorHandle: string, text: string, createdAt: string, source?: 'push' | 'pull' }
 export interface Notification { id: string, type: string, text: string, createdAt: string, updatedAt: string, read: boolean, seq: string }
 export interface RedirectPreview { code: string, status: 301 | 302, location: string, cache: CacheOutcome }

@@ -33,7 +33,10 @@ export function App () {
   useEffect(() => {
     const onHash = () => { setView(currentView()) }
     addEventListener('hashchange', onHash)
-    void fetch('/_/config.json').then(async (r) => r.ok ? await r.json() as { traceUiUrl: string | null } : null).then((c) => { setTraceUiUrl(c?.traceUiUrl ?? null) }).catch(() => {})
+    void fetch('/_/config.json')
+      .then(async (r) => r.ok ? await r.json() as { traceUiUrl: string | null } : null)
+      .then((c) => { setTraceUiUrl(c?.traceUiUrl ?? null) })
+      .catch(() => {})
     return () => { removeEventListener('hashchange', onHash) }
   }, [])
 
@@ -86,7 +89,9 @@ export function App () {
                 <li key={name}>
                   <a href={`#/${name}`} aria-current={view === name ? 'page' : undefined}>
                     {label}
-                    {name === 'notifications' && unread > 0 && <span class='count' data-testid='unread-badge' aria-label={`, ${unread} unread`}>{unread}</span>}
+                    {name === 'notifications' && unread > 0 && (
+                      <span class='count' data-testid='unread-badge' aria-label={`, ${unread} unread`}>{unread}</span>
+                    )}
                   </a>
                 </li>
               ))}
@@ -101,7 +106,9 @@ export function App () {
           {session && view === 'links' && <LinksView />}
           {session && view === 'timeline' && <TimelineView />}
           {session && view === 'people' && <PeopleView me={session.user} />}
-          {session && view === 'notifications' && <NotificationsView items={notifications} state={streamState} onMarkAllRead={markAllRead} />}
+          {session && view === 'notifications' && (
+            <NotificationsView items={notifications} state={streamState} onMarkAllRead={markAllRead} />
+          )}
         </main>
         <HoodPanel traceUiUrl={traceUiUrl} />
       </div>

@@ -30,11 +30,23 @@ export default fp(async function health (app: FastifyInstance, options: HealthOp
   const checks = new Map<string, ReadinessCheck>()
   app.decorate('addReadinessCheck', (name: string, check: ReadinessCheck) => { checks.set(name, check) })
 
-  const statusSchema = { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } }
+  const statusSchema = {
+    type: 'object',
+    properties: {
+      status: { type: 'string' },
+      checks: { type: 'object', additionalProperties: { type: 'string' } }
+    }
+  }
 
-  app.get('/health/live', { logLevel: 'warn', schema: { tags: ['health'], response: { 200: statusSchema } } }, async () => ({ status: 'ok' }))
+  app.get('/health/live', {
+    logLevel: 'warn',
+    schema: { tags: ['health'], response: { 200: statusSchema } }
+  }, async () => ({ status: 'ok' }))
 
-  app.get('/health/ready', { logLevel: 'warn', schema: { tags: ['health'], response: { 200: statusSchema, 503: statusSchema } } }, async (_request, reply) => {
+  app.get('/health/ready', {
+    logLevel: 'warn',
+    schema: { tags: ['health'], response: { 200: statusSchema, 503: statusSchema } }
+  }, async (_request, reply) => {
     const results = await Promise.all([...checks].map(async ([name, check]) => {
       try {
         await withDeadline(check(), timeoutMs)

@@ -20,7 +20,11 @@ export const identityConfig = {
 
 const MAX_AGE_SECONDS = 60
 
-export const AuthenticationRequired = createError('AUTH_REQUIRED', 'This operation needs an authenticated user (Authorization: Bearer <token>)', 401)
+export const AuthenticationRequired = createError(
+  'AUTH_REQUIRED',
+  'This operation needs an authenticated user (Authorization: Bearer <token>)',
+  401
+)
 export const IdentityInvalid = createError('AUTH_IDENTITY_INVALID', 'The forwarded identity is not valid', 401)
 
 function mac (secretKey: string, userId: string, timestamp: number): string {
@@ -36,7 +40,9 @@ export function signIdentity (secretKey: string, userId: string, nowSeconds = Ma
 }
 
 /** The verified user id, null when no identity was forwarded; throws on a forged or stale one. */
-export function verifyIdentity (secretKey: string, headers: Record<string, string | string[] | undefined>, nowSeconds = Math.floor(Date.now() / 1000)): string | null {
+export function verifyIdentity (
+  secretKey: string, headers: Record<string, string | string[] | undefined>, nowSeconds = Math.floor(Date.now() / 1000)
+): string | null {
   const userId = headers[IdentityHeaders.userId]
   const signature = headers[IdentityHeaders.signature]
   if (userId === undefined && signature === undefined) return null

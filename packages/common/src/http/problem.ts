@@ -116,9 +116,18 @@ export function toProblem (error: FastifyError & { retryAfterSeconds?: number },
   const title = STATUS_CODES[status] ?? 'Error'
   // A 5xx is shown only when it was raised on purpose with its own code (a gateway's 502/504,
   // a 503 with Retry-After); anything else may carry internals and is hidden.
-  const deliberate = error.code !== undefined && /^[A-Z]+(_[A-Z]+)+$/.test(error.code) && !error.code.startsWith('FST_') && error.statusCode !== undefined
+  const deliberate = error.code !== undefined &&
+    /^[A-Z]+(_[A-Z]+)+$/.test(error.code) &&
+    !error.code.startsWith('FST_') &&
+    error.statusCode !== undefined
   if (status >= 500 && status !== 503 && !deliberate) {
-    return { type: 'about:blank', title, status, detail: `An unexpected error occurred (request ${request.id}).`, instance: instanceOf(request) }
+    return {
+      type: 'about:blank',
+      title,
+      status,
+      detail: `An unexpected error occurred (request ${request.id}).`,
+      instance: instanceOf(request)
+    }
   }
   return {
     type: problemType(error.code),
@@ -139,12 +148,18 @@ export function answerClientError (err: NodeJS.ErrnoException, socket: Duplex): 
   if (err.code === 'ECONNRESET' || socket.destroyed) return
   const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
   const title = STATUS_CODES[status]!
+  const parseError = (err.code ?? 'parse error').replace(/^HPE_/, '').toLowerCase().replaceAll('_', ' ')
   const detail = status === 408
     ? 'The request did not arrive in time.'
-    : status === 431 ? 'The request headers are too large.' : `The request is not valid HTTP/1.1 (${(err.code ?? 'parse error').replace(/^HPE_/, '').toLowerCase().replaceAll('_', ' ')}).`
+    : status === 431 ? 'The request headers are too large.' : `The request is not valid HTTP/1.1 (${parseError}).`
   const body = JSON.stringify({ type: 'about:blank', title, status, detail })
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\n` +
+      `content-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`
+    )
   }
   socket.destroy(err)
 }

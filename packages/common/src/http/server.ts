@@ -42,7 +42,13 @@ export interface ServerOptions {
 }
 
 export async function createServer (options: ServerOptions) {
-  const logSettings = { service: options.service, level: options.config.LOG_LEVEL, nodeEnv: options.config.NODE_ENV, pretty: options.config.LOG_PRETTY, redact: options.redact ?? [] }
+  const logSettings = {
+    service: options.service,
+    level: options.config.LOG_LEVEL,
+    nodeEnv: options.config.NODE_ENV,
+    pretty: options.config.LOG_PRETTY,
+    redact: options.redact ?? []
+  }
   // A developer's terminal gets pino-pretty (its own worker); everything else buffered JSON lines.
   const destination = isPretty(logSettings) ? undefined : bufferedStdout()
   const app = Fastify({
@@ -84,13 +90,23 @@ export async function createServer (options: ServerOptions) {
     if (logsInfo(request.log.level)) {
       accessLog.info({
         reqId: request.id,
-        req: { method: request.method, url: redactUrl(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort },
+        req: {
+          method: request.method,
+          url: redactUrl(request.url),
+          host: request.host,
+          remoteAddress: request.ip,
+          remotePort: request.socket?.remotePort
+        },
         res: { statusCode: reply.statusCode },
         responseTime: reply.elapsedTime
       }, 'request completed')
     }
     // RED per route: the route's pattern, never the raw URL, so the label set stays bounded.
-    duration?.record(reply.elapsedTime / 1000, { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode })
+    duration?.record(reply.elapsedTime / 1000, {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status_code: reply.statusCode
+    })
     done()
   })
 

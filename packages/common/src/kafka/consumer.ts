@@ -150,7 +150,8 @@ export async function startEventConsumer (options: EventConsumerOptions): Promis
           await parkInDeadLetters(parking, { topic, partition, message, error: err as Error, attempts: attempt })
           return
         }
-        log.warn({ err, topic, partition, offset: message.offset, attempt }, outage ? 'a dependency is down, retrying until it is back' : 'handler failed, retrying')
+        const why = outage ? 'a dependency is down, retrying until it is back' : 'handler failed, retrying'
+        log.warn({ err, topic, partition, offset: message.offset, attempt }, why)
         // Aborted by stop(): the rejection leaves the offset uncommitted for the next owner.
         await sleep(backoffDelay(attempt, backoff), stopping.signal)
         await heartbeat()
@@ -217,7 +218,13 @@ export async function startBatchConsumer (options: BatchConsumerOptions): Promis
             options.validate?.(event)
             decoded.push({
               event,
-              meta: { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, headers: headersToStrings(message.headers) }
+              meta: {
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: message.offset,
+                key: message.key?.toString() ?? null,
+                headers: headersToStrings(message.headers)
+              }
             })
           } catch (err) {
             await parkInDeadLetters(parking, { topic: batch.topic, partition: batch.partition, message, error: err as Error, attempts: 1 })

@@ -21,7 +21,9 @@ export class MalformedEventError extends Error {
   override name = 'MalformedEventError'
 }
 
-export function createEvent<T> (type: string, data: T, options: { source: string, version?: number, id?: string, occurredAt?: Date }): EventEnvelope<T> {
+export function createEvent<T> (
+  type: string, data: T, options: { source: string, version?: number, id?: string, occurredAt?: Date }
+): EventEnvelope<T> {
   return {
     id: options.id ?? randomUUID(),
     type,
@@ -46,7 +48,8 @@ export function decodeEvent (value: Buffer | null): EventEnvelope {
   }
   if (!envelopeValidator.Check(parsed)) {
     const first = envelopeValidator.Errors(parsed)[0]
-    throw new MalformedEventError(`message is not an event envelope: ${first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'}`)
+    const reason = first ? `${first.instancePath || '/'} ${first.message}` : 'invalid'
+    throw new MalformedEventError(`message is not an event envelope: ${reason}`)
   }
   return parsed as EventEnvelope
 }

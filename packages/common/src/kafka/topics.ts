@@ -13,7 +13,8 @@ async function waitForLeaders (admin: Admin, topics: string[], timeoutMs = 30_00
   for (;;) {
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics })
-      if (metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return
+      const led = metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+      if (metadata.length === topics.length && led) return
     } catch (err) {
       if ((err as { retriable?: boolean }).retriable !== true || Date.now() > deadline) throw err
     }

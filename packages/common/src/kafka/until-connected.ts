@@ -4,7 +4,9 @@
 import type { FastifyBaseLogger as Logger } from 'fastify'
 import { backoffDelay, sleep } from '../retry.ts'
 
-export async function untilConnected (step: () => Promise<void>, options: { what: string, logger: Logger, signal: AbortSignal }): Promise<boolean> {
+export async function untilConnected (
+  step: () => Promise<void>, options: { what: string, logger: Logger, signal: AbortSignal }
+): Promise<boolean> {
   for (let attempt = 1; !options.signal.aborted; attempt++) {
     try {
       await step()

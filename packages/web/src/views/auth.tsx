@@ -6,7 +6,10 @@ import { ErrorMessage } from '../components/error-message.tsx'
 export interface Session { user: User }
 
 async function signIn (handle: string, password: string): Promise<Session> {
-  const { accessToken } = await call<{ accessToken: string }>('POST', '/api/v1/auth/token', { action: 'Sign in', body: { handle, password } })
+  const { accessToken } = await call<{ accessToken: string }>('POST', '/api/v1/auth/token', {
+    action: 'Sign in',
+    body: { handle, password }
+  })
   setToken(accessToken)
   const user = await call<User>('GET', `/api/v1/users/by-handle/${encodeURIComponent(handle)}`, { action: 'Load my profile' })
   return { user }
@@ -42,7 +45,16 @@ export function AuthView ({ onSession }: { onSession: (session: Session) => void
       <h1 id='auth-title'>{mode === 'sign-up' ? 'Create your account' : 'Sign in'}</h1>
       <form onSubmit={submit}>
         <label for='handle'>Handle</label>
-        <input id='handle' name='handle' required minLength={3} maxLength={30} pattern='[A-Za-z0-9_]+' autocomplete='username' aria-describedby='handle-hint' />
+        <input
+          id='handle'
+          name='handle'
+          required
+          minLength={3}
+          maxLength={30}
+          pattern='[A-Za-z0-9_]+'
+          autocomplete='username'
+          aria-describedby='handle-hint'
+        />
         <p id='handle-hint' class='hint'>3 to 30 letters, digits or underscores.</p>
         {mode === 'sign-up' && (
           <>
@@ -51,7 +63,14 @@ export function AuthView ({ onSession }: { onSession: (session: Session) => void
           </>
         )}
         <label for='password'>Password</label>
-        <input id='password' name='password' type='password' required minLength={mode === 'sign-up' ? 8 : 1} autocomplete={mode === 'sign-up' ? 'new-password' : 'current-password'} />
+        <input
+          id='password'
+          name='password'
+          type='password'
+          required
+          minLength={mode === 'sign-up' ? 8 : 1}
+          autocomplete={mode === 'sign-up' ? 'new-password' : 'current-password'}
+        />
         <button type='submit' disabled={busy}>{mode === 'sign-up' ? 'Sign up' : 'Sign in'}</button>
         <ErrorMessage error={error} />
       </form>

@@ -80,7 +80,8 @@ export function LinksView () {
     setBusy(true)
     setError(null)
     try {
-      setCreated(await call<Link>('POST', '/api/v1/urls', { action: 'Shorten a link', body, headers: { 'idempotency-key': crypto.randomUUID() } }))
+      const headers = { 'idempotency-key': crypto.randomUUID() }
+      setCreated(await call<Link>('POST', '/api/v1/urls', { action: 'Shorten a link', body, headers }))
       formElement.reset()
       await refresh()
     } catch (err) {
@@ -117,7 +118,10 @@ export function LinksView () {
         <ErrorMessage error={error} />
         {created && (
           <div class='result' aria-live='polite'>
-            <p>Your short link: <a href={created.shortUrl} target='_blank' rel='noreferrer' data-testid='short-url'>{created.shortUrl}</a> <CopyButton text={created.shortUrl} /></p>
+            <p>
+              Your short link: <a href={created.shortUrl} target='_blank' rel='noreferrer' data-testid='short-url'>{created.shortUrl}</a>
+              {' '}<CopyButton text={created.shortUrl} />
+            </p>
             <QrCode value={created.shortUrl} />
           </div>
         )}
@@ -131,7 +135,14 @@ export function LinksView () {
         {links && links.length > 0 && (
           <table>
             <caption class='visually-hidden'>Your links with their click counts</caption>
-            <thead><tr><th scope='col'>Short link</th><th scope='col'>Goes to</th><th scope='col'>Clicks</th><th scope='col'>Redirect</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope='col'>Short link</th>
+                <th scope='col'>Goes to</th>
+                <th scope='col'>Clicks</th>
+                <th scope='col'>Redirect</th>
+              </tr>
+            </thead>
             <tbody>
               {links.map((link) => (
                 <tr key={link.code}>

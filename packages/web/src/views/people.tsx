@@ -25,7 +25,8 @@ export function PeopleView ({ me }: { me: User }) {
     if (!user) return
     setError(null)
     try {
-      await call(follow ? 'PUT' : 'DELETE', `/api/v1/me/following/${user.id}`, { action: `${follow ? 'Follow' : 'Unfollow'} @${user.handle}` })
+      const action = `${follow ? 'Follow' : 'Unfollow'} @${user.handle}`
+      await call(follow ? 'PUT' : 'DELETE', `/api/v1/me/following/${user.id}`, { action })
       setUser(await call<User>('GET', `/api/v1/users/${user.id}`, { action: `Reload @${user.handle}` }))
       setStatus(follow ? `You follow @${user.handle}.` : `You no longer follow @${user.handle}.`)
     } catch (err) {

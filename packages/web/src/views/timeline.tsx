@@ -64,7 +64,13 @@ export function TimelineView () {
         <h1 id='compose-title'>Post</h1>
         <form onSubmit={publish}>
           <label for='post-text'>What is happening? Mention people with @handle.</label>
-          <textarea id='post-text' rows={3} value={text} onInput={(e) => { setText((e.currentTarget as HTMLTextAreaElement).value) }} aria-describedby='post-left' />
+          <textarea
+            id='post-text'
+            rows={3}
+            value={text}
+            onInput={(e) => { setText((e.currentTarget as HTMLTextAreaElement).value) }}
+            aria-describedby='post-left'
+          />
           <p id='post-left' class={left < 0 ? 'hint over' : 'hint'}>{left} characters left</p>
           <button type='submit' disabled={text.trim().length === 0 || left < 0}>Post</button>
           <ErrorMessage error={postError} />
