@@ -41,7 +41,14 @@ export async function buildApp (config: GatewayConfig) {
     retryAfter: 5,
     pressureHandler: (request, reply, type, value) => {
       void reply.header('retry-after', '5')
-      void sendProblem(reply, { type: 'urn:shortfeed:problem:gateway-overloaded', title: 'Service Unavailable', status: 503, detail: `The gateway is shedding load (${type} ${String(value)}); retry shortly.`, instance: request.url.split('?')[0]!, code: 'GATEWAY_OVERLOADED' })
+      void sendProblem(reply, {
+        type: 'urn:shortfeed:problem:gateway-overloaded',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: `The gateway is shedding load (${type} ${String(value)}); retry shortly.`,
+        instance: request.url.split('?')[0]!,
+        code: 'GATEWAY_OVERLOADED'
+      })
     }
   })
   // Security headers on every response; no CSP here: the API serves JSON and redirects, and the
@@ -63,7 +70,11 @@ export async function buildApp (config: GatewayConfig) {
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       retries: config.UPSTREAM_RETRIES,
       connections: config.UPSTREAM_CONNECTIONS,
-      breaker: { errorThresholdPercentage: config.BREAKER_ERROR_PERCENT, volumeThreshold: config.BREAKER_VOLUME_THRESHOLD, resetTimeout: config.BREAKER_RESET_MS },
+      breaker: {
+        errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
+        volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+        resetTimeout: config.BREAKER_RESET_MS
+      },
       onRetry: () => { metrics.upstreamRetries.add(1) }
     })
   }

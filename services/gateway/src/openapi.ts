@@ -19,7 +19,13 @@ function samplePath (path: string): string {
 export function mergeDocuments (documents: OpenApiDocument[]): OpenApiDocument {
   const merged: OpenApiDocument = {
     openapi: '3.1.0',
-    info: { title: 'Shortfeed public API', version: '1', description: 'Everything a client can call, through the gateway. Errors are application/problem+json (RFC 9457). Every response carries RateLimit-Policy and RateLimit-Limit/-Remaining/-Reset (a 429 also Retry-After) and, when the request was traced, traceresponse: 00-<trace-id>-<span-id>-01 (W3C Trace Context).' },
+    info: {
+      title: 'Shortfeed public API',
+      version: '1',
+      description: 'Everything a client can call, through the gateway. Errors are application/problem+json (RFC 9457). ' +
+        'Every response carries RateLimit-Policy and RateLimit-Limit/-Remaining/-Reset (a 429 also Retry-After) and, ' +
+        'when the request was traced, traceresponse: 00-<trace-id>-<span-id>-01 (W3C Trace Context).'
+    },
     paths: {},
     components: { schemas: {}, securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } }
   }

@@ -36,8 +36,13 @@ const UPSTREAM_RETRY_AFTER_SECONDS = 2
 const BUFFERED_BODY_MAX_BYTES = 64 * 1024
 
 /** Request headers an upstream may see; everything else (cookies, Authorization, spoofed identity) stays at the edge. */
-const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'idempotency-key', 'user-agent', 'referer', 'last-event-id', 'if-none-match', 'if-modified-since']
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'])
+const FORWARDED_REQUEST_HEADERS = [
+  'content-type', 'accept', 'accept-language', 'idempotency-key', 'user-agent', 'referer', 'last-event-id', 'if-none-match',
+  'if-modified-since'
+]
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'
+])
 
 /** RateLimit-Policy per policy, built once: it never changes while the gateway runs. */
 const policyHeaders = new WeakMap<Policy, string>()
@@ -98,7 +103,11 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
       // Logins are limited per address whoever claims to log in; the rest per user when known.
       const identity = route.policy === 'login' || userId === null ? `ip:${request.ip}` : `user:${userId}`
       const decision = await options.limiter.check(policy, identity)
-      metrics.rateLimitDecisions.add(1, { policy: policy.name, decision: decision.allowed ? 'allow' : 'deny', store: decision.local ? 'local' : 'redis' })
+      metrics.rateLimitDecisions.add(1, {
+        policy: policy.name,
+        decision: decision.allowed ? 'allow' : 'deny',
+        store: decision.local ? 'local' : 'redis'
+      })
       rateLimitHeaders(reply, policy, decision)
       if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, policy.name, decision.retryAfterSeconds)
     }

@@ -46,7 +46,9 @@ function pathPattern (template: string): RegExp {
   return new RegExp(`^${source}$`)
 }
 
-function rule (methods: readonly string[], template: string, upstream: Upstream, auth: AuthRequirement, extra: Pick<Rule, 'policy' | 'streaming'> = {}): Rule {
+function rule (
+  methods: readonly string[], template: string, upstream: Upstream, auth: AuthRequirement, extra: Pick<Rule, 'policy' | 'streaming'> = {}
+): Rule {
   return { methods, template, path: pathPattern(template), upstream, auth, ...extra }
 }
 
@@ -76,7 +78,13 @@ export function matchRoute (method: string, path: string): Route | undefined {
   const rule = RULES.find((r) => r.methods.includes(method) && r.path.test(path))
   if (!rule) return undefined
   const policy = rule.policy ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'write')
-  return { name: `${method} ${rule.template}`, upstream: rule.upstream, policy, auth: rule.auth, ...(rule.streaming ? { streaming: true } : {}) }
+  return {
+    name: `${method} ${rule.template}`,
+    upstream: rule.upstream,
+    policy,
+    auth: rule.auth,
+    ...(rule.streaming ? { streaming: true } : {})
+  }
 }
 
 /** Paths that exist with another method: 405 rather than 404. */

@@ -20,7 +20,19 @@ export interface Notification {
   seq: string
 }
 
-interface Row { id: string, recipient_id: string, type: NotificationType, text: string, actor_ids: string[], actor_count: number, data: Record<string, unknown>, created_at: Date, updated_at: Date, read_at: Date | null, change_seq: string }
+interface Row {
+  id: string
+  recipient_id: string
+  type: NotificationType
+  text: string
+  actor_ids: string[]
+  actor_count: number
+  data: Record<string, unknown>
+  created_at: Date
+  updated_at: Date
+  read_at: Date | null
+  change_seq: string
+}
 
 export const toNotification = (row: Row): Notification => ({
   id: row.id,
@@ -54,9 +66,13 @@ export function createNotificationStore (pool: pg.Pool, grouping: { after: numbe
   return {
     async record (input: NewNotification): Promise<RecordOutcome> {
       return withTransaction(pool, async (client): Promise<RecordOutcome> => {
-        const fresh = await client.query('INSERT INTO processed_events (event_id, recipient_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [input.eventId, input.recipientId])
+        const fresh = await client.query(
+          'INSERT INTO processed_events (event_id, recipient_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+          [input.eventId, input.recipientId])
         if (fresh.rowCount === 0) return { outcome: 'duplicate' }
-        const muted = await client.query('SELECT 1 FROM preferences WHERE user_id = $1 AND $2 = ANY(muted)', [input.recipientId, input.type])
+        const muted = await client.query(
+          'SELECT 1 FROM preferences WHERE user_id = $1 AND $2 = ANY(muted)',
+          [input.recipientId, input.type])
         if (muted.rowCount === 1) return { outcome: 'suppressed' }
         // Serialise one recipient's writes so two events in a burst agree on the count.
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [input.recipientId])
@@ -93,13 +109,16 @@ export function createNotificationStore (pool: pg.Pool, grouping: { after: numbe
 
     async list (recipientId: string, limit: number, beforeId?: string) {
       const { rows } = await pool.query<Row>(
-        `SELECT ${COLUMNS} FROM notifications WHERE recipient_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3`,
+        `SELECT ${COLUMNS} FROM notifications ` +
+          'WHERE recipient_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3',
         [recipientId, beforeId ?? null, limit])
       return rows.map(toNotification)
     },
 
     async unreadCount (recipientId: string): Promise<number> {
-      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE recipient_id = $1 AND read_at IS NULL', [recipientId])
+      const { rows } = await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM notifications WHERE recipient_id = $1 AND read_at IS NULL',
+        [recipientId])
       return rows[0]?.n ?? 0
     },
 
@@ -127,7 +146,8 @@ export function createNotificationStore (pool: pg.Pool, grouping: { after: numbe
 
     async setPreferences (userId: string, muted: string[]): Promise<string[]> {
       const { rows } = await pool.query<{ muted: string[] }>(
-        'INSERT INTO preferences (user_id, muted) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET muted = $2, updated_at = now() RETURNING muted',
+        'INSERT INTO preferences (user_id, muted) VALUES ($1, $2) ' +
+          'ON CONFLICT (user_id) DO UPDATE SET muted = $2, updated_at = now() RETURNING muted',
         [userId, [...new Set(muted)].sort()])
       return rows[0]!.muted
     }

@@ -2,7 +2,10 @@
 // (Postgres, Redis, Kafka), the links repository and its cache, the click publisher, the
 // routes, and the background workers (outbox relay for milestones; the click aggregator unless
 // it runs apart, as shortener-clicks: clicks-app.ts).
-import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, outboxRelayPlugin, postgresPlugin, PRIVATE_NETWORKS, redisPlugin, secretNames, Topics } from '@shortfeed/common'
+import {
+  createServer, identityPlugin, kafkaPlugin, migrationsDirOf, outboxRelayPlugin, postgresPlugin, PRIVATE_NETWORKS, redisPlugin,
+  secretNames, Topics
+} from '@shortfeed/common'
 import { ShortenerConfig } from './config.ts'
 import { metricsPlugin } from './metrics.ts'
 import clickPublisher from './plugins/click-publisher.ts'
@@ -40,13 +43,23 @@ export async function buildApp (config: ShortenerConfig) {
     jitter: config.CACHE_TTL_JITTER,
     negativeTtlSeconds: config.NEGATIVE_CACHE_TTL_SECONDS
   })
-  await app.register(clickPublisher, { brokers: config.KAFKA_BROKERS, flushIntervalMs: config.CLICK_FLUSH_INTERVAL_MS, batchSize: config.CLICK_BATCH_SIZE, bufferMax: config.CLICK_BUFFER_MAX })
+  await app.register(clickPublisher, {
+    brokers: config.KAFKA_BROKERS,
+    flushIntervalMs: config.CLICK_FLUSH_INTERVAL_MS,
+    batchSize: config.CLICK_BATCH_SIZE,
+    bufferMax: config.CLICK_BUFFER_MAX
+  })
 
-  await app.register(urlRoutes, { publicBaseUrl: config.PUBLIC_BASE_URL, selfHosts: selfHostsOf(config.PUBLIC_BASE_URL, config.SELF_HOSTS) })
+  await app.register(urlRoutes, {
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    selfHosts: selfHostsOf(config.PUBLIC_BASE_URL, config.SELF_HOSTS)
+  })
   await app.register(redirectRoute, { status: config.REDIRECT_STATUS })
 
   // Workers: they start with the app, in the background, and stop when it closes.
   await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY })
-  if (config.CLICK_AGGREGATOR_ENABLED) await app.register(clickAggregator, { groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES })
+  if (config.CLICK_AGGREGATOR_ENABLED) {
+    await app.register(clickAggregator, { groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES })
+  }
   return app
 }

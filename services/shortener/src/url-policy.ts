@@ -37,11 +37,15 @@ export function checkTargetUrl (raw: string, selfHosts: ReadonlySet<string>): st
   } catch {
     throw new UrlRefused('The URL is not an absolute URL')
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UrlRefused(`Only http and https URLs can be shortened, not ${url.protocol.replace(/:$/, '')}`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UrlRefused(`Only http and https URLs can be shortened, not ${url.protocol.replace(/:$/, '')}`)
+  }
   if (url.hostname === '') throw new UrlRefused('The URL has no host')
   if (url.username !== '' || url.password !== '') throw new UrlRefused('The URL must not carry credentials')
   const host = url.hostname.toLowerCase().replace(/\.$/, '')
-  if (selfHosts.has(host) || selfHosts.has(url.host.toLowerCase()) || isLoopbackHost(host)) throw new UrlRefused('The URL points back at this shortener')
+  if (selfHosts.has(host) || selfHosts.has(url.host.toLowerCase()) || isLoopbackHost(host)) {
+    throw new UrlRefused('The URL points back at this shortener')
+  }
   const spoof = hostSpoofing(host)
   if (spoof) throw new UrlRefused(`The URL's host ${spoof}`)
   const normalised = url.toString()
@@ -66,8 +70,10 @@ export function isLoopbackHost (host: string): boolean {
 
 // Scripts a host label's letters may come from; UTS #39's "highly restrictive" level allows one
 // script per label, or Latin with the scripts Japanese, Chinese and Korean names mix with it.
-const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Cherokee', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Bopomofo', 'Arabic', 'Hebrew', 'Thai', 'Devanagari', 'Bengali', 'Tamil', 'Ethiopic']
-  .map((name) => ({ name, pattern: new RegExp(`\\p{Script=${name}}`, 'u') }))
+const SCRIPTS = [
+  'Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Cherokee', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Bopomofo', 'Arabic',
+  'Hebrew', 'Thai', 'Devanagari', 'Bengali', 'Tamil', 'Ethiopic'
+].map((name) => ({ name, pattern: new RegExp(`\\p{Script=${name}}`, 'u') }))
 const ALLOWED_MIXES = [['Latin', 'Han', 'Hiragana', 'Katakana'], ['Latin', 'Han', 'Bopomofo'], ['Latin', 'Han', 'Hangul']]
 // Cyrillic letters drawn like Latin ones (Chromium's list): a label made only of them (аррӏе)
 // reads as a Latin name.
@@ -96,7 +102,8 @@ export function hostSpoofing (asciiHost: string): string | undefined {
     if (scripts.length > 1 && !ALLOWED_MIXES.some((mix) => scripts.every((s) => mix.includes(s)))) {
       return `mixes ${scripts.join(' and ')} letters in "${unicode}": refused as a likely lookalike of another name`
     }
-    if (scripts.length === 1 && scripts[0] === 'Cyrillic' && CYRILLIC_LOOKALIKES.test(unicode) && !/\p{Script=Cyrillic}/u.test(domainToUnicode(asciiHost.split('.').at(-1)!))) {
+    const allLookalikes = scripts.length === 1 && scripts[0] === 'Cyrillic' && CYRILLIC_LOOKALIKES.test(unicode)
+    if (allLookalikes && !/\p{Script=Cyrillic}/u.test(domainToUnicode(asciiHost.split('.').at(-1)!))) {
       return `"${unicode}" is written in Cyrillic letters that look Latin: refused as a likely lookalike of another name`
     }
   }

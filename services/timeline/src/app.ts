@@ -1,7 +1,10 @@
 // The timeline API as a Fastify app: buildApp(config) registers, in order, the infrastructure,
 // the social graph and posts, the routes, and the outbox relay that takes post.created,
 // user.followed and user.unfollowed to Kafka.
-import { createServer, identityPlugin, kafkaPlugin, migrationsDirOf, outboxRelayPlugin, postgresPlugin, PRIVATE_NETWORKS, redisPlugin, secretNames } from '@shortfeed/common'
+import {
+  createServer, identityPlugin, kafkaPlugin, migrationsDirOf, outboxRelayPlugin, postgresPlugin, PRIVATE_NETWORKS, redisPlugin,
+  secretNames
+} from '@shortfeed/common'
 import { createPasswordHasher } from './auth/passwords.ts'
 import { createTokenIssuer } from './auth/tokens.ts'
 import { TimelineConfig } from './config.ts'

@@ -3,7 +3,9 @@ import { baseConfig, identityConfig, kafkaConfig, portConfig, postgresConfig, re
 import { Type, type Static } from 'typebox'
 
 /** Development signing key (refused in production): generate yours with `openssl genpkey -algorithm ed25519`. */
-const DEV_JWT_KEY = '-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEIDGTq7DVv9DDH/dGhMTAs95nmib7b7by4kAopi5WiJKC\\n-----END PRIVATE KEY-----'
+const DEV_JWT_KEY = '-----BEGIN PRIVATE KEY-----\\n' +
+  'MC4CAQAwBQYDK2VwBCIEIDGTq7DVv9DDH/dGhMTAs95nmib7b7by4kAopi5WiJKC\\n' +
+  '-----END PRIVATE KEY-----'
 
 const timelineParts = {
   ...baseConfig,

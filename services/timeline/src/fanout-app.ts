@@ -25,6 +25,11 @@ export async function buildFanoutApp (config: FanoutConfig) {
     backfillPosts: config.FOLLOW_BACKFILL_POSTS,
     metrics: app.timelineMetrics
   })
-  await app.register(fanoutConsumer, { fanout, groupId: config.FANOUT_GROUP, maxEntries: config.TIMELINE_MAX_ENTRIES, attempts: config.KAFKA_HANDLER_ATTEMPTS })
+  await app.register(fanoutConsumer, {
+    fanout,
+    groupId: config.FANOUT_GROUP,
+    maxEntries: config.TIMELINE_MAX_ENTRIES,
+    attempts: config.KAFKA_HANDLER_ATTEMPTS
+  })
   return { app, fanout }
 }

@@ -13,7 +13,11 @@ import { createRemoteJWKSet, errors, jwtVerify } from 'jose'
 import { LRUCache } from 'lru-cache'
 
 export const TokenMissing = createError('AUTH_REQUIRED', 'This operation needs an access token: Authorization: Bearer <token>', 401)
-export const TokenExpired = createError('AUTH_TOKEN_EXPIRED', 'The access token has expired; get a new one from POST /api/v1/auth/token', 401)
+export const TokenExpired = createError(
+  'AUTH_TOKEN_EXPIRED',
+  'The access token has expired; get a new one from POST /api/v1/auth/token',
+  401
+)
 export const TokenInvalid = createError('AUTH_TOKEN_INVALID', 'The access token is not valid: %s', 401)
 export const KeysUnavailable = createRetryableError('AUTH_KEYS_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly', 503)
 
@@ -46,7 +50,13 @@ export function createVerifier (jwksUrl: string): Verifier {
       if (!match) throw new TokenInvalid('expected "Bearer <jwt>"')
       try {
         // jose checks exp only when present: a token that never expires is refused, whoever signed it.
-        const { payload } = await jwtVerify(match[1]!, keys, { algorithms: ['EdDSA'], issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, requiredClaims: ['exp', 'sub'], clockTolerance: CLOCK_TOLERANCE_SECONDS })
+        const { payload } = await jwtVerify(match[1]!, keys, {
+          algorithms: ['EdDSA'],
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          requiredClaims: ['exp', 'sub'],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS
+        })
         if (typeof payload.sub !== 'string' || !/^\d{1,19}$/.test(payload.sub)) throw new TokenInvalid('no subject')
         // Expiry as jose judged it (with the tolerance), capped so a withdrawn key is not trusted for long.
         const expiresAt = Math.min((payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000, Date.now() + VERIFIED_TTL_MS)

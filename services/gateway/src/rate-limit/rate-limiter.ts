@@ -82,7 +82,9 @@ interface Lease {
 }
 
 /** GCRA on one clock, in microseconds; exported for the in-memory fallback and tests. */
-export function gcraStep (tat: number | undefined, now: number, interval: number, tolerance: number): { allowed: boolean, tat: number, ahead: number, retryAfter: number } {
+export function gcraStep (
+  tat: number | undefined, now: number, interval: number, tolerance: number
+): { allowed: boolean, tat: number, ahead: number, retryAfter: number } {
   const start = Math.max(tat ?? now, now)
   const next = start + interval
   const allowAt = next - tolerance
@@ -129,7 +131,14 @@ export function createRateLimiter (redis: Redis, onFailOpen: () => void) {
 
   function spend (policy: Policy, lease: Lease): Decision {
     lease.tokens--
-    return { allowed: true, limit: policy.limit, remaining: lease.sharedRemaining + lease.tokens, resetSeconds: lease.resetSeconds, retryAfterSeconds: 0, local: false }
+    return {
+      allowed: true,
+      limit: policy.limit,
+      remaining: lease.sharedRemaining + lease.tokens,
+      resetSeconds: lease.resetSeconds,
+      retryAfterSeconds: 0,
+      local: false
+    }
   }
 
   function nextSize (policy: Policy, previous: Lease | undefined, now: number): number {
@@ -153,7 +162,13 @@ export function createRateLimiter (redis: Redis, onFailOpen: () => void) {
       const [granted, ahead, retryAfter] = await redis.gcra(key, interval, tolerance, size)
       if (granted === 0) return { refused: decide(policy, false, ahead, retryAfter, false) }
       const shared = decide(policy, true, ahead, 0, false)
-      leases.set(key, { size, tokens: granted, expiresAt: Date.now() + LEASE_MS, sharedRemaining: shared.remaining, resetSeconds: shared.resetSeconds })
+      leases.set(key, {
+        size,
+        tokens: granted,
+        expiresAt: Date.now() + LEASE_MS,
+        sharedRemaining: shared.remaining,
+        resetSeconds: shared.resetSeconds
+      })
       return {}
     } catch {
       onFailOpen()

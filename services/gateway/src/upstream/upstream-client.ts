@@ -72,11 +72,14 @@ export function createUpstream (options: UpstreamOptions) {
       })
       const result = { statusCode: response.statusCode, headers: response.headers, body: response.body }
       // 5xx other than a deliberate 503 counts against the upstream's health.
-      if (response.statusCode >= 500 && response.statusCode !== 503) throw new UpstreamFailure(`${options.name} answered ${response.statusCode}`, result)
+      if (response.statusCode >= 500 && response.statusCode !== 503) {
+        throw new UpstreamFailure(`${options.name} answered ${response.statusCode}`, result)
+      }
       return result
     } catch (err) {
       if (err instanceof UpstreamFailure) throw err
-      const timedOut = (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
+      const { code } = err as { code?: string }
+      const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
       throw new UpstreamFailure(`${options.name} ${timedOut ? 'timed out' : `unreachable: ${(err as Error).message}`}`, undefined, timedOut)
     }
   }

@@ -2,7 +2,9 @@
 // in batches (every CLICK_FLUSH_INTERVAL_MS or CLICK_BATCH_SIZE clicks). When Kafka is
 // unreachable the redirect is unaffected; clicks beyond CLICK_BUFFER_MAX or in a batch Kafka
 // refused are dropped and counted (shortener_clicks_dropped) — analytics degrade, links don't.
-import { createEvent, createEventProducer, createKafka, Topics, untilConnected, type EventProducer, type UrlClickedData } from '@shortfeed/common'
+import {
+  createEvent, createEventProducer, createKafka, Topics, untilConnected, type EventProducer, type UrlClickedData
+} from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger as Logger } from 'fastify'

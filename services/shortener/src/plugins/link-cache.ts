@@ -65,7 +65,9 @@ export function toRedirectTarget (link: Link): RedirectTarget {
 }
 
 /** TTL within ±jitter of the base, never past the link's own expiry. */
-export function cacheTtlSeconds (target: RedirectTarget, options: Pick<LinkCacheOptions, 'ttlSeconds' | 'jitter'>, now = Date.now(), random = Math.random): number {
+export function cacheTtlSeconds (
+  target: RedirectTarget, options: Pick<LinkCacheOptions, 'ttlSeconds' | 'jitter'>, now = Date.now(), random = Math.random
+): number {
   const jittered = Math.round(options.ttlSeconds * (1 + options.jitter * (2 * random() - 1)))
   const untilExpiry = target.expiresAt === null ? Infinity : Math.ceil((target.expiresAt - now) / 1000)
   return Math.max(1, Math.min(jittered, untilExpiry))

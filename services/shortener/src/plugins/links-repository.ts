@@ -46,7 +46,17 @@ declare module 'fastify' {
 
 const columns = 'id, code, url, owner_id, permanent, created_at, expires_at, deleted_at, clicks'
 
-interface Row { id: string, code: string, url: string, owner_id: string | null, permanent: boolean, created_at: Date, expires_at: Date | null, deleted_at: Date | null, clicks: string }
+interface Row {
+  id: string
+  code: string
+  url: string
+  owner_id: string | null
+  permanent: boolean
+  created_at: Date
+  expires_at: Date | null
+  deleted_at: Date | null
+  clicks: string
+}
 
 function toLink (row: Row): Link {
   return {
@@ -71,7 +81,8 @@ export function createLinksRepository (pool: pg.Pool, permutationKey: string): L
 
   return {
     async create (client, link) {
-      const values = (id: number, code: string) => [id, code, link.alias !== undefined, link.url, link.ownerId, link.permanent, link.ttlSeconds ?? null]
+      const values = (id: number, code: string) =>
+        [id, code, link.alias !== undefined, link.url, link.ownerId, link.permanent, link.ttlSeconds ?? null]
       if (link.alias !== undefined) {
         const { rows } = await client.query<Row>(insert, values(await ids.nextId(client), link.alias))
         if (rows.length === 0) throw new AliasTaken(link.alias)
@@ -93,13 +104,16 @@ export function createLinksRepository (pool: pg.Pool, permutationKey: string): L
 
     async listByOwner (ownerId, limit, beforeId) {
       const { rows } = await pool.query<Row>(
-        `SELECT ${columns} FROM links WHERE owner_id = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3`,
+        `SELECT ${columns} FROM links WHERE owner_id = $1 AND deleted_at IS NULL ` +
+          'AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3',
         [ownerId, beforeId ?? null, limit])
       return rows.map(toLink)
     },
 
     async softDelete (code, ownerId) {
-      const { rowCount } = await pool.query('UPDATE links SET deleted_at = now() WHERE code = $1 AND owner_id = $2 AND deleted_at IS NULL', [code, ownerId])
+      const { rowCount } = await pool.query(
+        'UPDATE links SET deleted_at = now() WHERE code = $1 AND owner_id = $2 AND deleted_at IS NULL',
+        [code, ownerId])
       return rowCount === 1
     }
   }

@@ -33,16 +33,25 @@ const RedirectPreview = Type.Object({
   code: Type.String(),
   status: Type.Union([Type.Literal(301), Type.Literal(302)]),
   location: Type.String(),
-  cache: Type.Union([Type.Literal('hit'), Type.Literal('miss'), Type.Literal('coalesced'), Type.Literal('bypass')], { description: 'how the lookup was answered: Redis, a database read, a wait for another request\'s read, or the database with the cache off' })
+  cache: Type.Union([Type.Literal('hit'), Type.Literal('miss'), Type.Literal('coalesced'), Type.Literal('bypass')], {
+    description: 'how the lookup was answered: Redis, a database read, a wait for another request\'s read, ' +
+      'or the database with the cache off'
+  })
 })
 
-const cacheStatusHeader = { 'cache-status': Type.String({ description: 'RFC 9211: "link-cache; hit", "link-cache; fwd=miss", "link-cache; fwd=miss; collapsed" or "link-cache; fwd=bypass"' }) }
+const cacheStatusHeader = {
+  'cache-status': Type.String({
+    description: 'RFC 9211: "link-cache; hit", "link-cache; fwd=miss", "link-cache; fwd=miss; collapsed" or "link-cache; fwd=bypass"'
+  })
+}
 
 export default async function redirectRoute (fastify: FastifyInstance, options: RedirectOptions) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   /** The live target for a code and how the cache answered, or the problem that stops it. */
-  async function lookup (code: string, request: FastifyRequest, reply: FastifyReply): Promise<{ target: RedirectTarget, status: 301 | 302, outcome: CacheOutcome }> {
+  async function lookup (
+    code: string, request: FastifyRequest, reply: FastifyReply
+  ): Promise<{ target: RedirectTarget, status: 301 | 302, outcome: CacheOutcome }> {
     let resolution
     try {
       resolution = await app.linkCache.resolve(code)
@@ -99,7 +108,12 @@ export default async function redirectRoute (fastify: FastifyInstance, options: 
       tags: ['redirect'],
       summary: 'What GET /{code} would answer, as JSON, without counting a click',
       params: CodeParams,
-      response: { 200: { ...RedirectPreview, headers: cacheStatusHeader }, 404: ProblemResponse, 410: ProblemResponse, 503: ProblemResponse }
+      response: {
+        200: { ...RedirectPreview, headers: cacheStatusHeader },
+        404: ProblemResponse,
+        410: ProblemResponse,
+        503: ProblemResponse
+      }
     }
   }, async (request, reply) => {
     const { code } = request.params

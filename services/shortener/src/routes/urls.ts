@@ -30,7 +30,14 @@ export default async function urlRoutes (fastify: FastifyInstance, options: UrlR
     expiresAt: link.expiresAt?.toISOString() ?? null
   })
   const details = (link: Link) => ({ ...view(link), clicks: link.clicks, permanent: link.permanent })
-  const problems = { 400: ProblemResponse, 401: ProblemResponse, 404: ProblemResponse, 409: ProblemResponse, 410: ProblemResponse, 422: ProblemResponse }
+  const problems = {
+    400: ProblemResponse,
+    401: ProblemResponse,
+    404: ProblemResponse,
+    409: ProblemResponse,
+    410: ProblemResponse,
+    422: ProblemResponse
+  }
 
   app.post('/api/v1/urls', {
     schema: {
@@ -46,10 +53,23 @@ export default async function urlRoutes (fastify: FastifyInstance, options: UrlR
     const alias = body.alias === undefined ? undefined : checkAlias(body.alias)
     const key = idempotencyKeyOf(request.headers)
     const result = await withIdempotency(app.pg, { scope: request.userId ?? 'anonymous', key, body }, async (client) => {
-      const link = await app.links.create(client, { url, alias, ownerId: request.userId, ttlSeconds: body.ttlSeconds, permanent: body.permanent ?? false })
+      const link = await app.links.create(client, {
+        url,
+        alias,
+        ownerId: request.userId,
+        ttlSeconds: body.ttlSeconds,
+        permanent: body.permanent ?? false
+      })
       return { status: 201, body: view(link) }
     })
-    if (!result.replayed) await app.linkCache.store(result.body.code, { url, permanent: body.permanent ?? false, expiresAt: result.body.expiresAt ? Date.parse(result.body.expiresAt) : null, deleted: false })
+    if (!result.replayed) {
+      await app.linkCache.store(result.body.code, {
+        url,
+        permanent: body.permanent ?? false,
+        expiresAt: result.body.expiresAt ? Date.parse(result.body.expiresAt) : null,
+        deleted: false
+      })
+    }
     if (result.replayed) void reply.header('idempotent-replayed', 'true')
     return reply.code(result.status).header('location', `/api/v1/urls/${result.body.code}`).send(result.body)
   })
@@ -75,7 +95,12 @@ export default async function urlRoutes (fastify: FastifyInstance, options: UrlR
   })
 
   app.get('/api/v1/me/urls', {
-    schema: { tags: ['urls'], summary: 'Your links, newest first', querystring: PageQuery, response: { 200: pageOf(LinkDetails), ...problems } }
+    schema: {
+      tags: ['urls'],
+      summary: 'Your links, newest first',
+      querystring: PageQuery,
+      response: { 200: pageOf(LinkDetails), ...problems }
+    }
   }, async (request) => {
     const ownerId = requireUser(request)
     const beforeId = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor)

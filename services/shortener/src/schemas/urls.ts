@@ -3,9 +3,16 @@ import { Type, type Static } from 'typebox'
 
 export const CreateLinkBody = Type.Object({
   url: Type.String({ minLength: 1, maxLength: 2048, description: 'http or https URL to shorten' }),
-  alias: Type.Optional(Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$', description: 'custom code instead of a generated one' })),
+  alias: Type.Optional(Type.String({
+    minLength: 3,
+    maxLength: 32,
+    pattern: '^[A-Za-z0-9_-]+$',
+    description: 'custom code instead of a generated one'
+  })),
   ttlSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 315_360_000, description: 'the link expires after this many seconds' })),
-  permanent: Type.Optional(Type.Boolean({ description: 'redirect with 301 instead of 302 (browsers cache it: later clicks are not counted)' }))
+  permanent: Type.Optional(Type.Boolean({
+    description: 'redirect with 301 instead of 302 (browsers cache it: later clicks are not counted)'
+  }))
 }, { additionalProperties: false })
 export type CreateLinkBody = Static<typeof CreateLinkBody>
 

@@ -5,7 +5,8 @@
 // 1 000, 10 000 clicks) enqueues url.milestone in the outbox, in the same transaction too.
 import {
   assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics, withTransaction,
-  type DecodedMessage, type EventConsumer, type EventProducer, type KafkaClient, type OutboxEvent, type UrlClickedData, type UrlMilestoneData
+  type DecodedMessage, type EventConsumer, type EventProducer, type KafkaClient, type OutboxEvent, type UrlClickedData,
+  type UrlMilestoneData
 } from '@shortfeed/common'
 import type { FastifyBaseLogger as Logger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -22,7 +23,9 @@ export async function aggregateClicks (
   metrics: ShortenerMetrics
 ): Promise<void> {
   const counted = await withTransaction(pool, async (client) => {
-    await client.query('INSERT INTO click_offsets (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING', [partition.topic, partition.partition])
+    await client.query(
+      'INSERT INTO click_offsets (topic, partition, next_offset) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING',
+      [partition.topic, partition.partition])
     const { rows: [position] } = await client.query<{ next_offset: string }>(
       'SELECT next_offset FROM click_offsets WHERE topic = $1 AND partition = $2 FOR UPDATE', [partition.topic, partition.partition])
     const nextOffset = BigInt(position!.next_offset)
@@ -57,12 +60,18 @@ export async function aggregateClicks (
       if (row.owner_id === null) continue
       for (const clicks of crossedMilestones(after - row.added, after, milestones)) {
         const data: UrlMilestoneData = { code: row.code, ownerId: row.owner_id, clicks }
-        events.push({ topic: Topics.urlMilestone, key: row.owner_id, event: createEvent(Topics.urlMilestone, data, { source: 'shortener' }) })
+        events.push({
+          topic: Topics.urlMilestone,
+          key: row.owner_id,
+          event: createEvent(Topics.urlMilestone, data, { source: 'shortener' })
+        })
       }
     }
     await enqueueEvents(client, events)
     const last = fresh.reduce((max, m) => (BigInt(m.meta.offset) > max ? BigInt(m.meta.offset) : max), nextOffset)
-    await client.query('UPDATE click_offsets SET next_offset = $3 WHERE topic = $1 AND partition = $2', [partition.topic, partition.partition, (last + 1n).toString()])
+    await client.query(
+      'UPDATE click_offsets SET next_offset = $3 WHERE topic = $1 AND partition = $2',
+      [partition.topic, partition.partition, (last + 1n).toString()])
     return { clicks: [...counts.values()].reduce((a, b) => a + b, 0), milestones: events.length }
   })
   if (counted.clicks > 0) metrics.clicksAggregated.add(counted.clicks)

@@ -18,7 +18,11 @@ import createError from '@fastify/error'
 import { createRetryableError } from '@shortfeed/common'
 import pLimit from 'p-limit'
 
-export const PasswordHashingBusy = createRetryableError('TIMELINE_PASSWORD_HASHING_BUSY', 'Too many sign-ins at once: try again in a moment', 503)
+export const PasswordHashingBusy = createRetryableError(
+  'TIMELINE_PASSWORD_HASHING_BUSY',
+  'Too many sign-ins at once: try again in a moment',
+  503
+)
 /** nginx's 499: nobody reads the answer, and it is logged as the client's doing, not a failure. */
 export const ClientClosedRequest = createError('CLIENT_CLOSED_REQUEST', 'The client closed the request before its answer', 499)
 
@@ -28,7 +32,8 @@ const MAX_MEMORY = 64 * 1024 * 1024
 const BUSY_RETRY_AFTER_SECONDS = 1
 
 /** The stored form: the scheme, the parameters it was made with, the salt and the key. */
-const stored = (salt: Buffer, key: Buffer) => `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64url')}$${key.toString('base64url')}`
+const stored = (salt: Buffer, key: Buffer) =>
+  `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64url')}$${key.toString('base64url')}`
 
 /** The key derivation itself: scrypt in production; tests pass one whose end they control. */
 export type DeriveKey = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>
@@ -79,7 +84,8 @@ export function createPasswordHasher ({ concurrency = 2, maxWaitMs = 3_000, deri
     const [scheme, n, r, p, salt, key] = hashed.split('$')
     if (scheme !== 'scrypt' || !salt || !key) return false
     const expected = Buffer.from(key, 'base64url')
-    const actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: MAX_MEMORY }, signal)
+    const options = { N: Number(n), r: Number(r), p: Number(p), maxmem: MAX_MEMORY }
+    const actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, options, signal)
     return timingSafeEqual(expected, actual)
   }
 

@@ -61,16 +61,22 @@ export function createFanout (deps: FanoutDeps) {
 
   /** A new follower gets the followee's recent posts (unless pulled anyway: celebrities). */
   async function backfillFollow (follow: FollowData): Promise<void> {
-    const { rows } = await deps.pool.query<{ following: boolean }>('SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND followee_id = $2) AS following', [follow.followerId, follow.followeeId])
+    const { rows } = await deps.pool.query<{ following: boolean }>(
+      'SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = $1 AND followee_id = $2) AS following',
+      [follow.followerId, follow.followeeId])
     // Unfollowed again before this event was handled: nothing to backfill.
     if (!rows[0]?.following || deps.backfillPosts === 0 || await isCelebrity(follow.followeeId)) return
-    const { rows: recent } = await deps.pool.query<{ id: string }>('SELECT id FROM posts WHERE author_id = $1 ORDER BY id DESC LIMIT $2', [follow.followeeId, deps.backfillPosts])
+    const { rows: recent } = await deps.pool.query<{ id: string }>(
+      'SELECT id FROM posts WHERE author_id = $1 ORDER BY id DESC LIMIT $2',
+      [follow.followeeId, deps.backfillPosts])
     await deps.store.addIfExists(follow.followerId, recent.map((r) => r.id))
   }
 
   /** An ex-follower's timeline loses the followee's posts. */
   async function removeUnfollowed (follow: FollowData, maxEntries: number): Promise<void> {
-    const { rows } = await deps.pool.query<{ id: string }>('SELECT id FROM posts WHERE author_id = $1 ORDER BY id DESC LIMIT $2', [follow.followeeId, maxEntries])
+    const { rows } = await deps.pool.query<{ id: string }>(
+      'SELECT id FROM posts WHERE author_id = $1 ORDER BY id DESC LIMIT $2',
+      [follow.followeeId, maxEntries])
     await deps.store.remove(follow.followerId, rows.map((r) => r.id))
   }
 

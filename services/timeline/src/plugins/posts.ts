@@ -21,7 +21,13 @@ export interface Post {
 
 interface PostRow { id: string, author_id: string, author_handle: string, text: string, created_at: Date }
 
-const toPost = (row: PostRow): Post => ({ id: row.id, authorId: row.author_id, authorHandle: row.author_handle, text: row.text, createdAt: row.created_at.toISOString() })
+const toPost = (row: PostRow): Post => ({
+  id: row.id,
+  authorId: row.author_id,
+  authorHandle: row.author_handle,
+  text: row.text,
+  createdAt: row.created_at.toISOString()
+})
 const cacheKey = (id: string) => `post:${id}`
 
 export interface Posts {
@@ -67,11 +73,13 @@ export function createPosts (
     async create (client, author, text) {
       const id = ids.nextId()
       const { rows } = await client.query<PostRow>(
-        'INSERT INTO posts (id, author_id, author_handle, text, created_at) VALUES ($1, $2, $3, $4, now()) RETURNING id, author_id, author_handle, text, created_at',
+        'INSERT INTO posts (id, author_id, author_handle, text, created_at) VALUES ($1, $2, $3, $4, now()) ' +
+          'RETURNING id, author_id, author_handle, text, created_at',
         [id, author.id, author.handle, text])
       const post = toPost(rows[0]!)
       const data: PostCreatedData = { postId: post.id, authorId: post.authorId, text: post.text, createdAt: post.createdAt }
-      await enqueueEvents(client, [{ topic: Topics.postCreated, key: post.authorId, event: createEvent(Topics.postCreated, data, { source: 'timeline' }) }])
+      const event = createEvent(Topics.postCreated, data, { source: 'timeline' })
+      await enqueueEvents(client, [{ topic: Topics.postCreated, key: post.authorId, event }])
       return post
     },
 
@@ -90,7 +98,9 @@ export function createPosts (
       metrics.postCacheHits.add(postIds.length - missing.length)
       metrics.postCacheMisses.add(missing.length)
       if (missing.length > 0) {
-        const { rows } = await pool.query<PostRow>('SELECT id, author_id, author_handle, text, created_at FROM posts WHERE id = ANY($1::bigint[])', [missing])
+        const { rows } = await pool.query<PostRow>(
+          'SELECT id, author_id, author_handle, text, created_at FROM posts WHERE id = ANY($1::bigint[])',
+          [missing])
         const loaded = rows.map(toPost)
         for (const post of loaded) found.set(post.id, post)
         await cacheMany(loaded)
@@ -100,7 +110,8 @@ export function createPosts (
 
     async byAuthor (authorId, limit, beforeId) {
       const { rows } = await pool.query<PostRow>(
-        'SELECT id, author_id, author_handle, text, created_at FROM posts WHERE author_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3',
+        'SELECT id, author_id, author_handle, text, created_at FROM posts ' +
+          'WHERE author_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3',
         [authorId, beforeId ?? null, limit])
       return rows.map(toPost)
     },
@@ -108,7 +119,8 @@ export function createPosts (
     async toPull (followeeIds, readerId, limit, beforeId) {
       // Two index scans (posts_to_pull, posts_by_author), each stopped at the limit.
       const { rows } = await pool.query<{ id: string }>(
-        `(SELECT id FROM posts WHERE author_id = ANY($1::bigint[]) AND NOT pushed AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
+        '(SELECT id FROM posts WHERE author_id = ANY($1::bigint[]) AND NOT pushed ' +
+        `AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
          UNION ALL
          (SELECT id FROM posts WHERE author_id = $2 AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
          ORDER BY id DESC LIMIT $4`,
@@ -118,8 +130,9 @@ export function createPosts (
 
     async recentIds (authorIds, limit, beforeId, onlyUnpushed = false) {
       if (authorIds.length === 0) return []
+      const unpushedFilter = onlyUnpushed ? 'AND NOT pushed' : ''
       const { rows } = await pool.query<{ id: string }>(
-        `SELECT id FROM posts WHERE author_id = ANY($1::bigint[]) AND ($2::bigint IS NULL OR id < $2::bigint) ${onlyUnpushed ? 'AND NOT pushed' : ''}
+        `SELECT id FROM posts WHERE author_id = ANY($1::bigint[]) AND ($2::bigint IS NULL OR id < $2::bigint) ${unpushedFilter}
          ORDER BY id DESC LIMIT $3`,
         [authorIds, beforeId ?? null, limit])
       return rows.map((r) => r.id)

@@ -22,10 +22,26 @@ export interface User {
   createdAt: Date
 }
 
-interface UserRow { id: string, handle: string, display_name: string | null, follower_count: number, following_count: number, created_at: Date, password_hash: string, last_active_at: Date }
+interface UserRow {
+  id: string
+  handle: string
+  display_name: string | null
+  follower_count: number
+  following_count: number
+  created_at: Date
+  password_hash: string
+  last_active_at: Date
+}
 
 function toUser (row: UserRow): User {
-  return { id: row.id, handle: row.handle, displayName: row.display_name, followerCount: row.follower_count, followingCount: row.following_count, createdAt: row.created_at }
+  return {
+    id: row.id,
+    handle: row.handle,
+    displayName: row.display_name,
+    followerCount: row.follower_count,
+    followingCount: row.following_count,
+    createdAt: row.created_at
+  }
 }
 
 export interface SocialGraph {
@@ -54,11 +70,14 @@ export function createSocialGraph (pool: pg.Pool, ids: SnowflakeGenerator): Soci
     return withTransaction(pool, async (client) => {
       // Both counters change: lock both rows, always in id order, so that two users following
       // each other at the same moment cannot deadlock.
-      const { rows: locked } = await client.query<{ id: string }>('SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR UPDATE', [followerId, followeeId])
+      const { rows: locked } = await client.query<{ id: string }>(
+        'SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR UPDATE',
+        [followerId, followeeId])
       if (!locked.some((r) => r.id === followeeId)) throw new UserNotFound(followeeId)
+      const pair = [followerId, followeeId]
       const changed = follow
-        ? await client.query('INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [followerId, followeeId])
-        : await client.query('DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2', [followerId, followeeId])
+        ? await client.query('INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', pair)
+        : await client.query('DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2', pair)
       if (changed.rowCount === 1) {
         const delta = follow ? 1 : -1
         await client.query('UPDATE users SET follower_count = follower_count + $2 WHERE id = $1', [followeeId, delta])

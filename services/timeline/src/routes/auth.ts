@@ -13,12 +13,19 @@ export default async function authRoutes (fastify: FastifyInstance, options: { p
   const { passwords, tokens } = options
 
   app.post('/api/v1/auth/token', {
-    schema: { tags: ['auth'], summary: 'Exchange a handle and password for an access token', body: TokenBody, response: { 200: TokenResponse, 400: ProblemResponse, 401: ProblemResponse, 503: ProblemResponse } }
+    schema: {
+      tags: ['auth'],
+      summary: 'Exchange a handle and password for an access token',
+      body: TokenBody,
+      response: { 200: TokenResponse, 400: ProblemResponse, 401: ProblemResponse, 503: ProblemResponse }
+    }
   }, async (request, reply) => {
     const found = await app.graph.findCredentials(request.body.handle)
     const signal = untilClientLeaves(reply.raw)
     // Same work whether or not the handle exists: timing must not tell which handles do.
-    const valid = found ? await passwords.verify(request.body.password, found.passwordHash, signal) : await passwords.burn(request.body.password, signal)
+    const valid = found
+      ? await passwords.verify(request.body.password, found.passwordHash, signal)
+      : await passwords.burn(request.body.password, signal)
     if (!found || !valid) throw new InvalidCredentials()
     // RFC 6749 §5.1: a response carrying a token must not be stored by any cache.
     return reply.header('cache-control', 'no-store').send(await tokens.issue(found.user))

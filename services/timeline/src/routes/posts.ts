@@ -19,7 +19,8 @@ export default async function postRoutes (fastify: FastifyInstance) {
     const text = checkPostText(request.body.text)
     const author = await app.graph.findUser(authorId)
     if (!author) throw new UserNotFound(authorId)
-    const result = await withIdempotency<Post>(app.pg, { scope: authorId, key: idempotencyKeyOf(request.headers), body: request.body }, async (client) =>
+    const key = idempotencyKeyOf(request.headers)
+    const result = await withIdempotency<Post>(app.pg, { scope: authorId, key, body: request.body }, async (client) =>
       ({ status: 201, body: await app.posts.create(client, author, text) }))
     if (!result.replayed) await app.posts.remember(result.body)
     return reply.code(result.status).header('location', `/api/v1/posts/${result.body.id}`).send(result.body)

@@ -9,7 +9,12 @@ export default async function timelineRoutes (fastify: FastifyInstance, options:
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get('/api/v1/timeline', {
-    schema: { tags: ['timeline'], summary: 'Posts of the users you follow (and yours), newest first', querystring: PageQuery, response: { 200: pageOf(TimelineItem), 400: ProblemResponse, 401: ProblemResponse } }
+    schema: {
+      tags: ['timeline'],
+      summary: 'Posts of the users you follow (and yours), newest first',
+      querystring: PageQuery,
+      response: { 200: pageOf(TimelineItem), 400: ProblemResponse, 401: ProblemResponse }
+    }
   }, async (request) => {
     const readerId = requireUser(request)
     const before = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor)

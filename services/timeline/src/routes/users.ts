@@ -30,7 +30,12 @@ export default async function userRoutes (fastify: FastifyInstance, options: { p
   })
 
   app.get('/api/v1/users/:id', {
-    schema: { tags: ['users'], summary: 'A profile with follower and following counts', params: UserParams, response: { 200: UserResponse, ...problems } }
+    schema: {
+      tags: ['users'],
+      summary: 'A profile with follower and following counts',
+      params: UserParams,
+      response: { 200: UserResponse, ...problems }
+    }
   }, async (request) => {
     const user = await app.graph.findUser(request.params.id)
     if (!user) throw new UserNotFound(request.params.id)
@@ -38,7 +43,12 @@ export default async function userRoutes (fastify: FastifyInstance, options: { p
   })
 
   app.get('/api/v1/users/by-handle/:handle', {
-    schema: { tags: ['users'], summary: 'A profile by handle (any case)', params: HandleParams, response: { 200: UserResponse, ...problems } }
+    schema: {
+      tags: ['users'],
+      summary: 'A profile by handle (any case)',
+      params: HandleParams,
+      response: { 200: UserResponse, ...problems }
+    }
   }, async (request) => {
     const found = await app.graph.findCredentials(request.params.handle)
     if (!found) throw new HandleNotFound(request.params.handle)
@@ -46,7 +56,13 @@ export default async function userRoutes (fastify: FastifyInstance, options: { p
   })
 
   app.get('/api/v1/users/:id/posts', {
-    schema: { tags: ['posts'], summary: 'A user\'s posts, newest first', params: UserParams, querystring: PageQuery, response: { 200: pageOf(PostResponse), ...problems } }
+    schema: {
+      tags: ['posts'],
+      summary: 'A user\'s posts, newest first',
+      params: UserParams,
+      querystring: PageQuery,
+      response: { 200: pageOf(PostResponse), ...problems }
+    }
   }, async (request) => {
     if (!await app.graph.findUser(request.params.id)) throw new UserNotFound(request.params.id)
     const before = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor)

@@ -54,7 +54,8 @@ export const PostResponse = Type.Object({
 export const TimelineItem = Type.Object({
   ...PostResponse.properties,
   source: Type.Union([Type.Literal('push'), Type.Literal('pull')], {
-    description: 'push: written into your timeline when it was posted (fan-out on write); pull: fetched at read time (a celebrity\'s post, one fan-out has not reached yet, or your own)'
+    description: 'push: written into your timeline when it was posted (fan-out on write); ' +
+      'pull: fetched at read time (a celebrity\'s post, one fan-out has not reached yet, or your own)'
   })
 })
 

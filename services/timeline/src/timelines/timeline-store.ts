@@ -125,13 +125,15 @@ export function createTimelineStore (redis: Redis, cap: number): TimelineStore {
     },
 
     async page (userId, beforeId, count) {
-      return newestFirst(await redis.zrevrangebyscore(timelineKey(userId), maxScore(beforeId), '(0', 'LIMIT', 0, count + 64), beforeId, count)
+      const ids = await redis.zrevrangebyscore(timelineKey(userId), maxScore(beforeId), '(0', 'LIMIT', 0, count + 64)
+      return newestFirst(ids, beforeId, count)
     },
 
     async pageIfExists (userId, beforeId, count) {
       const key = timelineKey(userId)
       const results = await redis.pipeline().exists(key).zrevrangebyscore(key, maxScore(beforeId), '(0', 'LIMIT', 0, count + 64).exec()
-      const [[existsError, exists], [pageError, ids]] = results as Array<[Error | null, unknown]> as [[Error | null, number], [Error | null, string[]]]
+      const [[existsError, exists], [pageError, ids]] =
+        results as Array<[Error | null, unknown]> as [[Error | null, number], [Error | null, string[]]]
       if (existsError ?? pageError) throw existsError ?? pageError
       return exists === 1 ? newestFirst(ids, beforeId, count) : null
     }

@@ -13,7 +13,16 @@ import type { Fanout } from '../fanout/fanout.ts'
 
 export const FANOUT_TOPICS = [Topics.postCreated, Topics.userFollowed, Topics.userUnfollowed]
 
-export function startFanoutConsumer (options: { kafka: KafkaClient, ready: Promise<boolean>, groupId: string, fanout: Fanout, deadLetters: EventProducer, logger: Logger, maxEntries: number, attempts: number }): Promise<EventConsumer> {
+export function startFanoutConsumer (options: {
+  kafka: KafkaClient
+  ready: Promise<boolean>
+  groupId: string
+  fanout: Fanout
+  deadLetters: EventProducer
+  logger: Logger
+  maxEntries: number
+  attempts: number
+}): Promise<EventConsumer> {
   return startEventConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
@@ -50,7 +59,13 @@ export interface FanoutConsumerOptions {
 
 export const fanoutConsumer = fp(async function fanoutConsumer (app: FastifyInstance, options: FanoutConsumerOptions) {
   const lag = reportConsumerLag(app.kafka, app.timelineMetrics.consumerLag, options.groupId, FANOUT_TOPICS)
-  const consumer: Promise<EventConsumer> = startFanoutConsumer({ ...options, kafka: app.kafka, ready: app.kafkaReady, deadLetters: app.eventProducer, logger: app.log })
+  const consumer: Promise<EventConsumer> = startFanoutConsumer({
+    ...options,
+    kafka: app.kafka,
+    ready: app.kafkaReady,
+    deadLetters: app.eventProducer,
+    logger: app.log
+  })
   app.addHook('onClose', async () => {
     await (await consumer).stop()
     await lag.close()
