@@ -9,11 +9,11 @@ import { createVerifier } from './auth/jwt-verifier.ts'
 import { GatewayConfig } from './config.ts'
 import { metricsPlugin } from './metrics.ts'
 import { createOpenApiAggregator } from './openapi.ts'
-import proxy from './proxy.ts'
+import proxy from './routes/proxy.ts'
 import { createRateLimiter, parsePolicy } from './rate-limit/rate-limiter.ts'
 import type { Upstream as UpstreamName } from './routing.ts'
 import { createUpstream, type Upstream } from './upstream/upstream-client.ts'
-import webUi, { defaultWebRoot } from './web-ui.ts'
+import webUi, { defaultWebRoot } from './plugins/web-ui.ts'
 
 function trustProxySetting (value: string): boolean | string[] {
   if (value === 'false' || value === '') return false
@@ -52,7 +52,7 @@ export async function buildApp (config: GatewayConfig) {
     }
   })
   // Security headers on every response; no CSP here: the API serves JSON and redirects, and the
-  // docs UI needs inline scripts. The web UI's page sets its own strict one (web-ui.ts).
+  // docs UI needs inline scripts. The web UI's page sets its own strict one (plugins/web-ui.ts).
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } })
   await app.register(redisPlugin, { config, connectionName: 'gateway' })
 

@@ -2,30 +2,13 @@
 // read, muting types, and the live stream.
 import createError from '@fastify/error'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { decodeCursor, encodeCursor, IdString, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
+import { decodeCursor, encodeCursor, PageQuery, ProblemSchema as Problem, requireUser } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
-import { Type } from 'typebox'
-import { NotificationTypes } from '../templates.ts'
+import { MarkedRead, MarkRead, NotificationPage, Preferences, StreamHeaders } from '../schemas/notifications.ts'
 
-const NotificationSchema = Type.Object({
-  id: Type.String(),
-  type: Type.Union(NotificationTypes.map((t) => Type.Literal(t))),
-  text: Type.String(),
-  actorIds: Type.Array(Type.String()),
-  actorCount: Type.Integer(),
-  data: Type.Record(Type.String(), Type.Unknown()),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-  read: Type.Boolean(),
-  seq: Type.String()
-})
 // The validator drops unknown fields after counting them, so {"userId": 1} passes minProperties
 // and arrives empty: refused here rather than answered "marked 0".
 export const NothingToMark = createError('NOTIFIER_NOTHING_TO_MARK', 'Say which notifications to mark read: "ids" or "upToId"', 400)
-
-const Preferences = Type.Object({
-  muted: Type.Array(Type.Union(NotificationTypes.map((t) => Type.Literal(t))), { maxItems: NotificationTypes.length, uniqueItems: true })
-}, { additionalProperties: false })
 
 // Encapsulated, so not an fp plugin with dependencies: app.ts registers it after notifier-store
 // and notifier-sse-hub, whose decorations it reads.
@@ -39,11 +22,7 @@ export default async function notificationRoutes (fastify: FastifyInstance) {
       summary: 'Your notifications, newest first, with the unread count',
       querystring: PageQuery,
       response: {
-        200: Type.Object({
-          items: Type.Array(NotificationSchema),
-          nextCursor: Type.Union([Type.String(), Type.Null()]),
-          unreadCount: Type.Integer()
-        }),
+        200: NotificationPage,
         400: Problem,
         401: Problem
       }
@@ -64,11 +43,8 @@ export default async function notificationRoutes (fastify: FastifyInstance) {
     schema: {
       tags: ['notifications'],
       summary: 'Mark notifications read: some ids, or everything up to an id',
-      body: Type.Object({
-        ids: Type.Optional(Type.Array(IdString(), { minItems: 1, maxItems: 100 })),
-        upToId: Type.Optional(IdString())
-      }, { additionalProperties: false, minProperties: 1 }),
-      response: { 200: Type.Object({ marked: Type.Integer(), unreadCount: Type.Integer() }), 400: Problem, 401: Problem }
+      body: MarkRead,
+      response: { 200: MarkedRead, 400: Problem, 401: Problem }
     }
   }, async (request) => {
     const userId = requireUser(request)
@@ -90,7 +66,7 @@ export default async function notificationRoutes (fastify: FastifyInstance) {
     schema: {
       tags: ['notifications'],
       summary: 'Live notifications as Server-Sent Events (resume with Last-Event-ID)',
-      headers: Type.Object({ 'last-event-id': Type.Optional(IdString()) })
+      headers: StreamHeaders
     }
   }, async (request, reply) => {
     const userId = requireUser(request)

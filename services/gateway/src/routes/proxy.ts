@@ -4,12 +4,12 @@
 import createError from '@fastify/error'
 import { createRetryableError, signIdentity, traceResponse } from '@shortfeed/common'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Verifier } from './auth/jwt-verifier.ts'
-import { TokenMissing } from './auth/jwt-verifier.ts'
-import type { GatewayMetrics } from './metrics.ts'
-import type { Decision, Policy, RateLimiter } from './rate-limit/rate-limiter.ts'
-import { matchRoute, pathExists, type PolicyName, type Upstream as UpstreamName } from './routing.ts'
-import { UpstreamFailure, type Upstream, type UpstreamResponse } from './upstream/upstream-client.ts'
+import type { Verifier } from '../auth/jwt-verifier.ts'
+import { TokenMissing } from '../auth/jwt-verifier.ts'
+import type { GatewayMetrics } from '../metrics.ts'
+import type { Decision, Policy, RateLimiter } from '../rate-limit/rate-limiter.ts'
+import { matchRoute, pathExists, type PolicyName, type Upstream as UpstreamName } from '../routing.ts'
+import { UpstreamFailure, type Upstream, type UpstreamResponse } from '../upstream/upstream-client.ts'
 
 export const RouteNotFound = createError('GATEWAY_ROUTE_NOT_FOUND', 'No route for %s %s', 404)
 export const MethodNotAllowed = createError('GATEWAY_METHOD_NOT_ALLOWED', '%s is not supported on %s', 405)
