@@ -6,6 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources'
 import { registerInstrumentations } from '@opentelemetry/instrumentation'
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node'
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
+import fp from 'fastify-plugin'
 import { setActiveTelemetry, type Telemetry } from './telemetry-state.ts'
 
 let prometheus: PrometheusExporter | undefined
@@ -42,6 +43,18 @@ export function requestDurationHistogram () {
  */
 export function startRuntimeMetrics (): void {
   registerInstrumentations({ instrumentations: [new RuntimeNodeInstrumentation({ monitoringPrecision: 50 })] })
+}
+
+/**
+ * The plugin that makes a service's instruments as its app is built and decorates the app with
+ * them. Made at import instead, they would bind to whatever meter provider was global then:
+ * OpenTelemetry keeps an instrument made before telemetry starts a no-op for good.
+ */
+export function instrumentsPlugin (name: string, decoration: string, create: () => object) {
+  return fp(async (app) => {
+    const instruments: object = create()
+    app.decorate(decoration, instruments)
+  }, { name })
 }
 
 /** A service's meter; instruments are no-ops when telemetry is not started (unit tests). */

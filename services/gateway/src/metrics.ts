@@ -1,8 +1,7 @@
 // The gateway's instruments (RED per route comes from the HTTP instrumentation), made by a plugin
 // as the app is built: OpenTelemetry binds an instrument to the meter provider that is global
 // when it is created, so instruments made at import stayed no-ops whenever telemetry started later.
-import { serviceMeter } from '@shortfeed/common'
-import fp from 'fastify-plugin'
+import { instrumentsPlugin, serviceMeter } from '@shortfeed/common'
 
 export function createGatewayMetrics () {
   const meter = serviceMeter('gateway')
@@ -36,6 +35,4 @@ declare module 'fastify' {
 }
 
 /** Registered first by buildApp (app.ts), which hands the instruments to the proxy and upstreams. */
-export const metricsPlugin = fp(async (app) => {
-  app.decorate('gatewayMetrics', createGatewayMetrics())
-}, { name: 'gateway-metrics' })
+export const metricsPlugin = instrumentsPlugin('gateway-metrics', 'gatewayMetrics', createGatewayMetrics)

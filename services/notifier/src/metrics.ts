@@ -2,9 +2,7 @@
 // app is built: the OpenTelemetry API binds an instrument to the meter provider that is global
 // when it is created, so instruments made at import were silent no-ops whenever this module
 // happened to load before telemetry started.
-import { serviceMeter } from '@shortfeed/common'
-import type { FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
+import { instrumentsPlugin, serviceMeter } from '@shortfeed/common'
 
 export function createNotifierMetrics () {
   const meter = serviceMeter('notifier')
@@ -36,6 +34,4 @@ declare module 'fastify' {
 }
 
 /** Registered first by buildApp; the plugins and the worker that count depend on it by name. */
-export const metricsPlugin = fp(async function notifierMetrics (app: FastifyInstance) {
-  app.decorate('notifierMetrics', createNotifierMetrics())
-}, { name: 'notifier-metrics' })
+export const metricsPlugin = instrumentsPlugin('notifier-metrics', 'notifierMetrics', createNotifierMetrics)

@@ -1,8 +1,7 @@
 // The shortener's instruments (exported over OTLP and at GET /metrics), made by a plugin as each
 // app is built: OpenTelemetry binds an instrument to the meter provider that is global when it
 // is created, so instruments made at import stayed no-ops whenever telemetry started later.
-import { serviceMeter } from '@shortfeed/common'
-import fp from 'fastify-plugin'
+import { instrumentsPlugin, serviceMeter } from '@shortfeed/common'
 
 export function createShortenerMetrics () {
   const meter = serviceMeter('shortener')
@@ -34,6 +33,4 @@ declare module 'fastify' {
 }
 
 /** Registered first by every app builder (app.ts, clicks-app.ts); plugins depend on it by name. */
-export const metricsPlugin = fp(async (app) => {
-  app.decorate('shortenerMetrics', createShortenerMetrics())
-}, { name: 'shortener-metrics' })
+export const metricsPlugin = instrumentsPlugin('shortener-metrics', 'shortenerMetrics', createShortenerMetrics)

@@ -1,8 +1,7 @@
 // The timeline service's instruments (exported over OTLP and at GET /metrics), made by a plugin
 // as each app is built: OpenTelemetry binds an instrument to the meter provider that is global
 // when it is created, so instruments made at import stayed no-ops whenever telemetry started later.
-import { serviceMeter } from '@shortfeed/common'
-import fp from 'fastify-plugin'
+import { instrumentsPlugin, serviceMeter } from '@shortfeed/common'
 
 export function createTimelineMetrics () {
   const meter = serviceMeter('timeline')
@@ -41,6 +40,4 @@ declare module 'fastify' {
 }
 
 /** Registered first by both app builders (app.ts, fanout-app.ts); plugins depend on it by name. */
-export const metricsPlugin = fp(async (app) => {
-  app.decorate('timelineMetrics', createTimelineMetrics())
-}, { name: 'timeline-metrics' })
+export const metricsPlugin = instrumentsPlugin('timeline-metrics', 'timelineMetrics', createTimelineMetrics)

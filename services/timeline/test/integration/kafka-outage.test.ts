@@ -11,8 +11,10 @@ import { Redis } from 'ioredis'
 import { buildStack, eventually, follow, post, register, timeline } from '../helper.ts'
 
 // A broker restart takes 20–50 s on a loaded 2-core machine (four test files run at once), and
-// the consumer group must then rejoin: more than the suite's default two minutes, at times.
-test('when Kafka is down while posting, then every post arrives once after it returns', { timeout: 300_000 }, async (t) => {
+// the consumer group must then rejoin: more than the suite's default two minutes, at times, and
+// over three minutes once while Docker built images beside four test files. The bounds only
+// bound a failure.
+test('when Kafka is down while posting, then every post arrives once after it returns', { timeout: 420_000 }, async (t) => {
   const started = Date.now()
   const phase = (what: string) => { t.diagnostic(`+${((Date.now() - started) / 1000).toFixed(1)} s ${what}`) }
   const dir = mkdtempSync(join(tmpdir(), 'timeline-kafka-outage-'))
@@ -42,7 +44,7 @@ test('when Kafka is down while posting, then every post arrives once after it re
   kafka = await startNativeKafka({ dir, ...ports })
   phase('kafka back')
   for (const f of followers) {
-    const members = await eventually(() => redis.zrange(`timeline:${f.id}`, '0', '-1'), (m) => posted.every((id) => m.includes(id)), 180_000)
+    const members = await eventually(() => redis.zrange(`timeline:${f.id}`, '0', '-1'), (m) => posted.every((id) => m.includes(id)), 300_000)
     assert.equal(members.filter((m) => posted.includes(m)).length, 5, 'each post once')
     assert.deepEqual((await timeline(api, f.id)).items.map((p) => p.id), [...posted].reverse())
     phase('a follower has every post')
