@@ -27,20 +27,24 @@ export interface Decision {
   local: boolean
 }
 
-// KEYS[1]: the client's key. ARGV: emission interval (µs), burst tolerance (µs), tokens wanted.
-// Grants as many of the wanted tokens as the budget holds (at least one, or the request is
-// refused). Returns {granted, tat_after - now (µs), retry_after (µs)}.
+// KEYS[1]: the client's key. ARGV: emission interval (µs), burst tolerance (µs), tokens wanted,
+// tokens returned (a lapsed lease's unspent ones, given back first). Grants as many of the wanted
+// tokens as the budget holds (at least one, or the request is refused). Returns {granted,
+// tat_after - now (µs), retry_after (µs)}.
 const GCRA_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local wanted = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
+local returned = tonumber(ARGV[4])
+local stored = tonumber(redis.call('GET', KEYS[1]))
+local tat = (stored or now) - returned * interval
 if tat < now then tat = now end
 -- n tokens fit while tat + n * interval - tolerance <= now.
 local fit = math.floor((now + tolerance - tat) / interval)
 if fit < 1 then
+  if returned > 0 and stored then redis.call('SET', KEYS[1], tat, 'PX', math.ceil((tat - now) / 1000) + 1) end
   return {0, tat - now, tat + interval - tolerance - now}
 end
 local granted = math.min(wanted, fit)
@@ -50,7 +54,7 @@ return {granted, new_tat - now, 0}`
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    gcra: (key: string, interval: number, tolerance: number, wanted: number) => Result<[number, number, number], Context>
+    gcra: (key: string, interval: number, tolerance: number, wanted: number, returned: number) => Result<[number, number, number], Context>
   }
 }
 
@@ -58,7 +62,8 @@ declare module 'ioredis' {
  * Leases: a busy client's tokens are taken from the shared budget a few at a time and spent
  * locally, so a hot key costs one Redis call per lease instead of one per request. A lease
  * starts at one token and doubles each time a client spends it within LEASE_MS, up to
- * leaseCap(policy); it lapses after LEASE_MS, unspent tokens with it. Bounds (docs/security.md):
+ * leaseCap(policy); it lapses after LEASE_MS, and the next lease request gives its unspent tokens
+ * back to the shared budget. Bounds (docs/security.md):
  * - never more than the budget: tokens are taken before they are spent, so all instances
  *   together admit at most what GCRA allows, plus what was leased in the LEASE_MS before a window;
  * - refused early by at most instances × leaseCap tokens: those leased elsewhere and not spent.
@@ -157,9 +162,15 @@ export function createRateLimiter (redis: Redis, onFailOpen: () => void) {
     const interval = emissionInterval(policy)
     const tolerance = policy.periodSeconds * 1e6
     const now = Date.now()
-    const size = nextSize(policy, leases.get(key), now)
+    const previous = leases.get(key)
+    const size = nextSize(policy, previous, now)
+    // A lease that lapsed unspent (its client slowed down) gives its tokens back to the shared
+    // budget with this call, so waste stays bounded by the leases still held, however slowly
+    // requests come. Zeroed first: a refusal or a retry must not return them twice.
+    const returned = previous && previous.tokens > 0 && previous.expiresAt <= now ? previous.tokens : 0
+    if (previous && returned > 0) previous.tokens = 0
     try {
-      const [granted, ahead, retryAfter] = await redis.gcra(key, interval, tolerance, size)
+      const [granted, ahead, retryAfter] = await redis.gcra(key, interval, tolerance, size, returned)
       if (granted === 0) return { refused: decide(policy, false, ahead, retryAfter, false) }
       const shared = decide(policy, true, ahead, 0, false)
       leases.set(key, {
