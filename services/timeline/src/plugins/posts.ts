@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis'
 import type pg from 'pg'
 import type { SnowflakeGenerator } from '../ids/snowflake.ts'
 import type { TimelineMetrics } from '../metrics.ts'
+import { compareIdsDesc } from '../timelines/timeline-store.ts'
 
 export const PostNotFound = createError('TIMELINE_POST_NOT_FOUND', 'No post with id %s', 404)
 
@@ -41,12 +42,14 @@ export interface Posts {
   /** Ids of recent posts by these authors (rebuilds, backfills). */
   recentIds: (authorIds: readonly string[], limit: number, beforeId?: string, onlyUnpushed?: boolean) => Promise<string[]>
   /**
-   * Ids of what a home read pulls, in one query: the followed authors' posts that fan-out has
-   * not pushed (celebrities' never are) and the reader's own; newest first, up to `limit`.
-   * Ids, not rows: the post cache hydrates them for less CPU than parsing rows (timestamps
-   * above all) costs, measured with `node bench/cpu.ts --targets timeline`.
+   * What a home read needs from Postgres, in one query: whom the reader follows, and the ids it
+   * pulls — the followed authors' posts that fan-out has not pushed (celebrities' never are) and
+   * the reader's own, newest first, up to `limit`. One query, not two: on this read path a
+   * query's round trip (pool, protocol, socket writes) costs more than its rows. Ids, not rows:
+   * the post cache hydrates them for less CPU than parsing rows (timestamps above all) costs,
+   * measured with `node bench/cpu.ts --targets timeline`.
    */
-  toPull: (followeeIds: readonly string[], readerId: string, limit: number, beforeId?: string) => Promise<string[]>
+  toPull: (readerId: string, limit: number, beforeId?: string) => Promise<{ followeeIds: string[], pulled: string[] }>
 }
 
 declare module 'fastify' {
@@ -116,16 +119,22 @@ export function createPosts (
       return rows.map(toPost)
     },
 
-    async toPull (followeeIds, readerId, limit, beforeId) {
-      // Two index scans (posts_to_pull, posts_by_author), each stopped at the limit.
-      const { rows } = await pool.query<{ id: string }>(
-        '(SELECT id FROM posts WHERE author_id = ANY($1::bigint[]) AND NOT pushed ' +
-        `AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
+    async toPull (readerId, limit, beforeId) {
+      // Two index scans (posts_to_pull, posts_by_author), each stopped at the limit, beside the
+      // reader's follows (follows' primary key).
+      const { rows } = await pool.query<{ followee: boolean, id: string }>(
+        `WITH followees AS (SELECT followee_id AS id FROM follows WHERE follower_id = $1)
+         SELECT true AS followee, id FROM followees
          UNION ALL
-         (SELECT id FROM posts WHERE author_id = $2 AND ($3::bigint IS NULL OR id < $3::bigint) ORDER BY id DESC LIMIT $4)
-         ORDER BY id DESC LIMIT $4`,
-        [followeeIds, readerId, beforeId ?? null, limit])
-      return rows.map((r) => r.id)
+         (SELECT false, id FROM posts WHERE author_id IN (SELECT id FROM followees) AND NOT pushed
+           AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3)
+         UNION ALL
+         (SELECT false, id FROM posts WHERE author_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3)`,
+        [readerId, beforeId ?? null, limit])
+      const followeeIds: string[] = []
+      const pulled: string[] = []
+      for (const row of rows) (row.followee ? followeeIds : pulled).push(row.id)
+      return { followeeIds, pulled: pulled.sort(compareIdsDesc).slice(0, limit) }
     },
 
     async recentIds (authorIds, limit, beforeId, onlyUnpushed = false) {

@@ -50,8 +50,6 @@ export interface SocialGraph {
   findCredentials: (handle: string) => Promise<{ user: User, passwordHash: string } | null>
   follow: (followerId: string, followeeId: string) => Promise<boolean>
   unfollow: (followerId: string, followeeId: string) => Promise<boolean>
-  /** Who the user follows, with each one's follower count (for the celebrity split). */
-  following: (userId: string) => Promise<Array<{ id: string, followerCount: number }>>
   /** Marks the user active; returns when they were last active before now. */
   touch: (userId: string) => Promise<Date | null>
 }
@@ -112,11 +110,6 @@ export function createSocialGraph (pool: pg.Pool, ids: SnowflakeGenerator): Soci
     },
     follow: (followerId, followeeId) => changeFollow(followerId, followeeId, true),
     unfollow: (followerId, followeeId) => changeFollow(followerId, followeeId, false),
-    async following (userId) {
-      const { rows } = await pool.query<{ id: string, follower_count: number }>(
-        'SELECT u.id, u.follower_count FROM follows f JOIN users u ON u.id = f.followee_id WHERE f.follower_id = $1', [userId])
-      return rows.map((r) => ({ id: r.id, followerCount: r.follower_count }))
-    },
     async touch (userId) {
       // One write per minute per user at most: activity needs days of precision, not seconds.
       // A user this instance saw within the minute needs no query at all (hot read path).

@@ -54,21 +54,21 @@ export function createHomeTimeline (deps: HomeTimelineDeps) {
 
   return {
     async read (readerId: string, limit: number, beforeId?: string): Promise<HomeTimelinePage> {
-      const [following, previousActivity] = await Promise.all([deps.graph.following(readerId), deps.graph.touch(readerId)])
-      const followeeIds = following.map((f) => f.id)
-      const allowed = new Set([...followeeIds, readerId])
-
-      const inactiveSince = Date.now() - deps.inactiveDays * 86_400_000
-      const stale = previousActivity !== null && previousActivity.getTime() < inactiveSince
       // Fetch one more than asked from each source to know whether another page exists.
       const want = limit + 1
-      const [page, pulled] = await Promise.all([
-        stale ? null : deps.store.pageIfExists(readerId, beforeId, want * 2),
-        // Pulled: every followed author's posts not pushed yet (celebrities' never are), and
-        // the reader's own, so a post is visible to its author at once.
-        deps.posts.toPull(followeeIds, readerId, want, beforeId)
+      // Redis and Postgres at once: the pushed page, and (one query) whom the reader follows
+      // with what it pulls — every followed author's posts not pushed yet (celebrities' never
+      // are) and the reader's own, so a post is visible to its author at once.
+      const [previousActivity, page, { followeeIds, pulled }] = await Promise.all([
+        deps.graph.touch(readerId),
+        deps.store.pageIfExists(readerId, beforeId, want * 2),
+        deps.posts.toPull(readerId, want, beforeId)
       ])
-      let pushed = page
+      const allowed = new Set([...followeeIds, readerId])
+      // A reader back after inactiveDays: fan-out skipped them, so their timeline is stale.
+      const inactiveSince = Date.now() - deps.inactiveDays * 86_400_000
+      const stale = previousActivity !== null && previousActivity.getTime() < inactiveSince
+      let pushed = stale ? null : page
       if (pushed === null) {
         await rebuildOnce(readerId, followeeIds)
         pushed = await deps.store.page(readerId, beforeId, want * 2)
