@@ -31,8 +31,8 @@ export const GatewayConfig = Type.Object({
   BREAKER_ERROR_PERCENT: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
   BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 10 }),
   BREAKER_RESET_MS: Type.Integer({ minimum: 100, default: 10_000 }),
-  /** Event-loop delay beyond which new requests are shed with 503. */
-  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 10, default: 500 }),
+  /** Event-loop delay beyond which new requests are shed with 503; 0 turns shedding off. */
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 500 }),
   /** The web UI's build (packages/web/dist); by default found next to the gateway. */
   WEB_ROOT: Type.Optional(Type.String({ minLength: 1 })),
   /** Jaeger's UI as the browser reaches it, for the web UI's trace links (unset: ids only). */

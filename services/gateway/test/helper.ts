@@ -41,6 +41,10 @@ export async function gatewayConfig (env: Record<string, string>) {
     // A check that outwaited its Redis timeout would be decided by the fail-open fallback; these
     // tests count decisions made in Redis, so only a test about the fallback sets a short one.
     REDIS_COMMAND_TIMEOUT_MS: '20000',
+    // Shedding is for a loaded machine, and a test machine may be one: a loop stalled for a whole
+    // sample reads as an infinite delay and sheds every request. Only the load-shedding test,
+    // which creates the pressure itself, turns it on.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     INTERNAL_AUTH_SECRET,
     ...env
   })
