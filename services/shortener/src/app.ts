@@ -47,7 +47,8 @@ export async function buildApp (config: ShortenerConfig) {
     brokers: config.KAFKA_BROKERS,
     flushIntervalMs: config.CLICK_FLUSH_INTERVAL_MS,
     batchSize: config.CLICK_BATCH_SIZE,
-    bufferMax: config.CLICK_BUFFER_MAX
+    bufferMax: config.CLICK_BUFFER_MAX,
+    sendTimeoutMs: config.CLICK_SEND_TIMEOUT_MS
   })
 
   await app.register(urlRoutes, {

@@ -33,6 +33,8 @@ export const ShortenerConfig = Type.Object({
   CLICK_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   /** Clicks waiting for Kafka beyond this are dropped (and counted) rather than piling up. */
   CLICK_BUFFER_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+  /** A batch Kafka has not acknowledged by then is counted as dropped; the next one goes. */
+  CLICK_SEND_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   /**
    * Count clicks in this process. One shortener alone does; the stack and compose run the
    * aggregator as shortener-clicks and turn this off, so redirects do not share its CPU.

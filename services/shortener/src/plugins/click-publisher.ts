@@ -14,6 +14,8 @@ export interface ClickPublisherOptions {
   flushIntervalMs: number
   batchSize: number
   bufferMax: number
+  /** How long a batch may wait for Kafka before it is counted as dropped. */
+  sendTimeoutMs: number
 }
 
 export interface ClickPublisher {
@@ -29,6 +31,20 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The send, or a rejection once `ms` have passed. kafkajs was seen to leave a send to a broker
+ * that froze and then died pending for minutes, holding every later batch behind it; a batch
+ * given up on is counted as dropped (it may still arrive late: counted dropped, delivered once).
+ */
+function settledWithin (send: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`no answer from Kafka within ${ms} ms`)) }, ms)
+  })
+  send.catch(() => {}) // a late failure, after the timeout, is already counted
+  return Promise.race([send, timeout]).finally(() => { clearTimeout(timer) })
+}
+
 export function createClickPublisher (
   producer: EventProducer, logger: Logger, options: ClickPublisherOptions, metrics: ShortenerMetrics
 ): ClickPublisher {
@@ -42,10 +58,11 @@ export function createClickPublisher (
       const batch = buffer.slice(0, options.batchSize)
       buffer = buffer.slice(batch.length)
       try {
-        await producer.publish(Topics.urlClicked, batch.map((click) => ({
+        const send = producer.publish(Topics.urlClicked, batch.map((click) => ({
           key: click.code,
           event: createEvent(Topics.urlClicked, click, { source: 'shortener' })
         })))
+        await settledWithin(send, options.sendTimeoutMs)
         metrics.clicksPublished.add(batch.length)
       } catch (err) {
         metrics.clicksDropped.add(batch.length)
