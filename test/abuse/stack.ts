@@ -75,7 +75,6 @@ export async function startAbuseStack (options: AbuseStackOptions = {}): Promise
   const redisPrefix = `${uniqueName('abuse')}:`
   const signingKey = newSigningKey()
   const databasePrefix = `${uniqueName('abuse')}_`
-  const perProcess = (service: ServiceName, env: Record<string, string>) => ({ ...env, ...options.env?.[service] })
   const stack = await startStack({
     dataDir: mkdtempSync(join(tmpdir(), 'shortfeed-abuse-')),
     sources: true,
@@ -96,12 +95,9 @@ export async function startAbuseStack (options: AbuseStackOptions = {}): Promise
       CODE_PERMUTATION_KEY: uniqueName('codes')
     },
     processEnv: {
-      shortener: perProcess('shortener', {}),
-      'shortener-clicks': perProcess('shortener-clicks', {}),
-      timeline: perProcess('timeline', { JWT_PRIVATE_KEY: signingKey.pem, ...PATIENT_TIMELINE }),
-      'timeline-fanout': perProcess('timeline-fanout', {}),
-      notifier: perProcess('notifier', {}),
-      gateway: perProcess('gateway', { ...UNREACHABLE_LIMITS, ...PATIENT_GATEWAY })
+      ...options.env,
+      timeline: { JWT_PRIVATE_KEY: signingKey.pem, ...PATIENT_TIMELINE, ...options.env?.timeline },
+      gateway: { ...UNREACHABLE_LIMITS, ...PATIENT_GATEWAY, ...options.env?.gateway }
     }
   })
   after(() => stack.stop())

@@ -44,15 +44,7 @@ const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer'
 ])
 
-/** RateLimit-Policy per policy, built once: it never changes while the gateway runs. */
-const policyHeaders = new WeakMap<Policy, string>()
-
-function rateLimitHeaders (reply: FastifyReply, policy: Policy, decision: Decision) {
-  let policyHeader = policyHeaders.get(policy)
-  if (policyHeader === undefined) {
-    policyHeader = `${policy.limit};w=${policy.periodSeconds};name="${policy.name}"`
-    policyHeaders.set(policy, policyHeader)
-  }
+function rateLimitHeaders (reply: FastifyReply, policyHeader: string, decision: Decision) {
   void reply.headers({
     'ratelimit-policy': policyHeader,
     'ratelimit-limit': String(decision.limit),
@@ -70,6 +62,8 @@ declare module 'fastify' {
 
 export default async function proxy (app: FastifyInstance, options: ProxyOptions) {
   const { metrics } = options
+  // RateLimit-Policy per policy, built once: it never changes while the gateway runs.
+  const policyHeaders = new Map(Object.values(options.policies).map((p) => [p, `${p.limit};w=${p.periodSeconds};name="${p.name}"`]))
   // Bodies are passed through untouched (and buffered, so an idempotent request can be retried).
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) => { done(null, body) })
@@ -108,7 +102,7 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
         decision: decision.allowed ? 'allow' : 'deny',
         store: decision.local ? 'local' : 'redis'
       })
-      rateLimitHeaders(reply, policy, decision)
+      rateLimitHeaders(reply, policyHeaders.get(policy)!, decision)
       if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, policy.name, decision.retryAfterSeconds)
     }
 
