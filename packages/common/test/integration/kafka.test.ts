@@ -212,6 +212,44 @@ describe('event producer and consumer', () => {
     assert.deepEqual(handled, [good.id])
   })
 
+  test('when kafkajs crashes the consumer on an error it will not restart on, then the consumer rejoins and nothing is lost', async () => {
+    const topic = await newTopic()
+    const dlq = await collect(deadLetterTopic(topic))
+    const handled: string[] = []
+    // The first parking fails with an error kafkajs' own table calls final (as it calls
+    // BROKER_NOT_AVAILABLE or REBALANCE_IN_PROGRESS during a broker restart): it disconnects
+    // the consumer and, left to itself, never runs it again.
+    let parkingFailures = 0
+    const flakyDeadLetters: EventProducer = {
+      ...producer,
+      async sendRaw (target, messages) {
+        if (parkingFailures++ === 0) throw Object.assign(new Error('dead-letter topic unavailable'), { retriable: false })
+        await producer.sendRaw(target, messages)
+      }
+    }
+    const consumer = await startEventConsumer({
+      kafka,
+      groupId: uniqueName('g'),
+      topics: [topic],
+      deadLetters: flakyDeadLetters,
+      logger,
+      attempts: 1,
+      handle: async (event) => {
+        if ((event.data as { poison?: boolean }).poison) throw new TypeError('cannot handle poison')
+        handled.push(event.id)
+      }
+    })
+    after(() => consumer.stop())
+    const poison = createEvent(topic, { poison: true }, { source: 'test' })
+    const fine = createEvent(topic, { poison: false }, { source: 'test' })
+    await producer.publish(topic, [{ key: 'same', event: poison }, { key: 'same', event: fine }])
+
+    await eventually(() => [dlq.length, handled.length], ([parked, done]) => parked === 1 && done === 1)
+    assert.ok(parkingFailures >= 2, 'the crash happened and the message was parked on a later try')
+    assert.equal(JSON.parse(String(dlq[0]!.value)).id, poison.id)
+    assert.deepEqual(handled, [fine.id])
+  })
+
   test('when a consumer stops while retrying, then the offset is not committed and the group gets the event again', async () => {
     const topic = await newTopic()
     const groupId = uniqueName('g')

@@ -45,6 +45,11 @@ test('when Kafka is down while posting, then every post arrives once after it re
   phase('kafka back')
   for (const f of followers) {
     const members = await eventually(() => redis.zrange(`timeline:${f.id}`, '0', '-1'), (m) => posted.every((id) => m.includes(id)), 300_000)
+      .catch(async (err: Error) => {
+        // Which side stalled: events still in the outbox are the relay's; none there, the consumer's.
+        const waiting = (await api.pg.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n
+        throw new Error(`${err.message}; ${waiting} events still in the outbox`)
+      })
     assert.equal(members.filter((m) => posted.includes(m)).length, 5, 'each post once')
     assert.deepEqual((await timeline(api, f.id)).items.map((p) => p.id), [...posted].reverse())
     phase('a follower has every post')
