@@ -4,9 +4,9 @@
 // retries with its Idempotency-Key gets each write done exactly once; nothing is half-written
 // (no post without its event, no row for a write that was refused), and after recovery every
 // post reaches every follower's timeline once. A frozen Postgres (SIGSTOP: connections stay
-// open, nothing answers) is the harder variant: a write may be answered 504 by the gateway yet
-// complete after the thaw, and the client's retry with the same key must then find it, not
-// write it again.
+// open, nothing answers) is the harder variant: only the service's client-side timeouts end
+// the wait (a 503, before the gateway's 504), a write refused so may still complete after the
+// thaw, and the client's retry with the same key must then find it, not write it again.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
@@ -71,7 +71,7 @@ test('when Postgres dies under load and comes back, then cached redirects work, 
   await stack.ready()
 })
 
-test('when Postgres freezes under load and thaws, then cached redirects work, refusals are problems, and each write happens exactly once', async (t) => {
+test('when Postgres freezes under load and thaws, then cached redirects work, refused writes get the service 503 with Retry-After, and each write happens exactly once', async (t) => {
   await stack.ready()
   const phase = phaseClock(t)
   const api = createApi(stack.gatewayUrl)
@@ -92,11 +92,12 @@ test('when Postgres freezes under load and thaws, then cached redirects work, re
   phase('load stopped')
 
   expectExactlyOnce(t, 'cached redirects answered 302', countTally(redirected.sent, countOf(redirected, 302)), JSON.stringify(redirected.byStatus))
-  // A frozen database answers nothing, so the gateway's upstream timeout may answer first (504).
+  // A frozen database answers nothing; the service's own client-side query timeout runs out
+  // before the gateway's upstream timeout, so the client hears the service's 503, not a 504.
   const refusals = posted.refusals
-  const problems = refusals.filter((r) => (r.status === 503 || r.status === 504) && r.contentType?.startsWith('application/problem+json'))
-  expectExactlyOnce(t, 'refused posts answered 503/504 problems', countTally(refusals.length, problems.length),
-    `${JSON.stringify(posted.byStatus)}; with Retry-After: ${refusals.filter((r) => r.retryAfter !== null).length}`)
+  assert.ok(refusals.length > 0, 'posts were refused while Postgres was frozen')
+  expectExactlyOnce(t, 'refused posts answered 503 problem + Retry-After', countTally(refusals.length, refusals.filter(isRetryableProblem).length),
+    JSON.stringify(posted.byStatus))
   expectExactlyOnce(t, 'posts accepted after retries', countTally(posted.attempts, posted.accepted.length))
   const stored = await stack.db('timeline').query<{ id: string }>('SELECT id FROM posts WHERE author_id = $1', [feed.author.id])
   expectExactlyOnce(t, 'posts stored', tally(posted.accepted, stored.rows.map((r) => r.id)))

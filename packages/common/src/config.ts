@@ -47,8 +47,12 @@ export function portConfig (defaultPort: number) {
 export const postgresConfig = {
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
   PG_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
-  PG_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5_000 }),
-  PG_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  // Connecting (or waiting for a pooled connection) plus one statement stay under the gateway's
+  // UPSTREAM_TIMEOUT_MS (5 s), so a client hears the service's own 503 with Retry-After, not the
+  // gateway's 504, when Postgres is down or frozen (a unit test holds the defaults to this).
+  PG_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1_500 }),
+  /** Postgres cancels a statement after this; the client gives up 500 ms later (see postgres.ts). */
+  PG_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 2_500 }),
   /** Apply pending migrations when the service starts (otherwise run the service's `migrate` script). */
   MIGRATE_ON_START: Type.Boolean({ default: true })
 }

@@ -1,6 +1,9 @@
 // A pg Pool with the timeouts pg leaves unset: connecting never waits forever and no statement
-// holds a connection longer than the configured limit.
+// holds a connection longer than the configured limit — on the server (statement_timeout) and,
+// for a server that cannot answer at all (frozen, or a network that drops packets), on the
+// client (query_timeout), which is what turns a hung request into a 503 instead of a 504.
 import pg from 'pg'
+import { isDependencyUnavailable } from './unavailable.ts'
 
 export interface PostgresOptions {
   connectionString: string
@@ -10,13 +13,19 @@ export interface PostgresOptions {
   statementTimeoutMs?: number
 }
 
+/** How much longer than statement_timeout the client waits before giving up on the server. */
+export const CLIENT_TIMEOUT_MARGIN_MS = 500
+
 export function createPostgresPool (options: PostgresOptions): pg.Pool {
+  const statementTimeoutMs = options.statementTimeoutMs ?? 2_500
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     application_name: options.applicationName,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
-    statement_timeout: options.statementTimeoutMs ?? 10_000,
+    statement_timeout: statementTimeoutMs,
+    // Later than the server's own limit, so a live server's cancellation (a clear error) wins.
+    query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
     idleTimeoutMillis: 30_000
   })
   // An idle client losing its connection (server restart) emits on the pool; unhandled, that
@@ -46,11 +55,17 @@ export async function withTransaction<T> (pool: pg.Pool, work: (client: pg.PoolC
     await client.query('BEGIN')
     const result = await work(client)
     await client.query('COMMIT')
+    client.release()
     return result
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
+    if (isDependencyUnavailable(err)) {
+      // The server cannot answer (or the connection is gone): a ROLLBACK would wait as long
+      // again. Closing the connection rolls the transaction back on the server's side.
+      client.release(err as Error)
+    } else {
+      await client.query('ROLLBACK').catch(() => {})
+      client.release()
+    }
     throw err
-  } finally {
-    client.release()
   }
 }

@@ -15,6 +15,8 @@ const UNAVAILABLE_CODES = new Set([
 const UNAVAILABLE_MESSAGES = new RegExp([
   // pg: the pool cannot connect; a connection died under a query, or earlier.
   'timeout exceeded when trying to connect', 'Connection terminated', 'is not queryable',
+  // pg: the client's query_timeout (the server did not answer in time: frozen or overloaded).
+  'Query read timeout',
   // ioredis: disconnected without an offline queue; no answer within commandTimeout; a
   // connection that dropped with the command in flight.
   'Connection is closed', "Stream isn't writeable", 'Command timed out', 'Reached the max retries per request limit'

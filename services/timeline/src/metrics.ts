@@ -10,6 +10,9 @@ export function createTimelineMetrics () {
     timelineRebuilds: meter.createCounter('timeline_rebuilds', {
       description: 'Home timelines rebuilt from Postgres (missing, evicted, or the reader was inactive)'
     }),
+    degradedReads: meter.createCounter('timeline_degraded_reads', {
+      description: 'Home timeline reads served from Postgres alone because Redis was unavailable'
+    }),
     postCacheHits: meter.createCounter('timeline_post_cache_hits', { description: 'Posts hydrated from the Redis post cache' }),
     postCacheMisses: meter.createCounter('timeline_post_cache_misses', { description: 'Posts hydrated from Postgres' }),
     postCacheErrors: meter.createCounter('timeline_post_cache_errors', { description: 'Redis failures while caching or reading posts' }),

@@ -1,12 +1,13 @@
 // Migrations and the pg pool against a real Postgres.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { createServer, type AddressInfo } from 'node:net'
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { after, describe, test } from 'node:test'
 import { createTestDatabase, eventually } from '@shortfeed/test-harness'
 import { pino } from 'pino'
 import { migrateDatabase } from '../../src/migrations.ts'
-import { createPostgresPool, pingPostgres } from '../../src/postgres.ts'
+import { createPostgresPool, pingPostgres, withTransaction } from '../../src/postgres.ts'
+import { isDependencyUnavailable } from '../../src/unavailable.ts'
 
 const logger = pino({ level: 'silent' })
 const dir = new URL('../fixtures/migrations', import.meta.url).pathname
@@ -71,5 +72,50 @@ describe('pool', () => {
     await assert.rejects(client.query('SELECT 1'))
     client.release(true)
     await pingPostgres(pool)
+  })
+})
+
+/** A TCP relay to Postgres that can stop passing the server's answers on: a frozen server, as the client sees it. */
+async function freezableRelay (databaseUrl: string) {
+  const target = new URL(databaseUrl)
+  let frozen = false
+  const sockets = new Set<Socket>()
+  const relay = createServer((client) => {
+    const server = connect(Number(target.port), target.hostname)
+    for (const s of [client, server]) { sockets.add(s); s.on('error', () => {}); s.on('close', () => sockets.delete(s)) }
+    client.pipe(server)
+    server.on('data', (chunk) => { if (!frozen) client.write(chunk) })
+    server.on('close', () => client.destroy())
+    client.on('close', () => server.destroy())
+  })
+  relay.listen(0, '127.0.0.1')
+  await once(relay, 'listening')
+  after(() => { for (const s of sockets) s.destroy(); relay.close() })
+  const url = new URL(databaseUrl)
+  url.host = `127.0.0.1:${(relay.address() as AddressInfo).port}`
+  return { url: url.toString(), freeze: () => { frozen = true }, thaw: () => { frozen = false } }
+}
+
+describe('a server that stops answering', () => {
+  test('when a query in a transaction gets no answer, then it fails as an outage on the client timeout, and the pool recovers', async () => {
+    const relay = await freezableRelay(await createTestDatabase('frozen'))
+    const pool = createPostgresPool({ connectionString: relay.url, applicationName: 'frozen-test', statementTimeoutMs: 300, connectTimeoutMs: 500 })
+    after(() => pool.end())
+    await pool.query('CREATE TABLE notes (body text)')
+
+    relay.freeze()
+    const started = Date.now()
+    const failed = await withTransaction(pool, async (client) => {
+      await client.query("INSERT INTO notes VALUES ('lost')")
+    }).then(() => null, (err: unknown) => err)
+    const waited = Date.now() - started
+    assert.ok(isDependencyUnavailable(failed), `an outage, not a bug: ${String(failed)}`)
+    // Bounded by the client's timeout (300 + 500 ms), not by a server that will never answer;
+    // no ROLLBACK waited as long again. Generous, so a slow machine cannot fail it.
+    assert.ok(waited < 30_000, `gave up after ${waited} ms`)
+
+    relay.thaw()
+    await eventually(() => pingPostgres(pool).then(() => true, () => false), (ok) => ok)
+    assert.deepEqual((await pool.query('SELECT count(*)::int AS n FROM notes')).rows, [{ n: 0 }], 'the frozen transaction was rolled back')
   })
 })

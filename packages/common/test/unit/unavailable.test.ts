@@ -10,6 +10,8 @@ describe('isDependencyUnavailable', () => {
     assert.ok(isDependencyUnavailable(Object.assign(new Error('the database system is starting up'), { code: '57P03' })))
     assert.ok(isDependencyUnavailable(new Error('Client has encountered a connection error and is not queryable')))
     assert.ok(isDependencyUnavailable(new Error('timeout exceeded when trying to connect')))
+    // The client's query_timeout: a frozen server never answers, so nothing else would end the wait.
+    assert.ok(isDependencyUnavailable(new Error('Query read timeout')))
     assert.ok(isDependencyUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })))
   })
 

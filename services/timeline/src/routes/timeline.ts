@@ -5,6 +5,9 @@ import type { FastifyInstance } from 'fastify'
 import type { HomeTimeline } from '../timelines/home-timeline.ts'
 import { ProblemResponse, TimelineItem } from '../schemas/timeline.ts'
 
+/** Names the dependency a response was served without; absent when nothing was missing. */
+export const DEGRADED_HEADER = 'shortfeed-degraded'
+
 export default async function timelineRoutes (fastify: FastifyInstance, options: { home: HomeTimeline }) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
@@ -12,13 +15,16 @@ export default async function timelineRoutes (fastify: FastifyInstance, options:
     schema: {
       tags: ['timeline'],
       summary: 'Posts of the users you follow (and yours), newest first',
+      description: 'While Redis is unavailable the page is built from Postgres alone (slower, every item a pull) and the answer ' +
+        'carries `Shortfeed-Degraded: redis`.',
       querystring: PageQuery,
       response: { 200: pageOf(TimelineItem), 400: ProblemResponse, 401: ProblemResponse }
     }
-  }, async (request) => {
+  }, async (request, reply) => {
     const readerId = requireUser(request)
     const before = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor)
     const page = await options.home.read(readerId, request.query.limit, before)
+    if (page.degraded) reply.header(DEGRADED_HEADER, 'redis')
     return { items: page.items, nextCursor: page.nextBefore === null ? null : encodeCursor(page.nextBefore) }
   })
 }

@@ -2,7 +2,10 @@
 // timeline merged with the posts readers must pull — those of celebrities (never pushed), those
 // fan-out has not pushed yet, and the reader's own (read-your-writes) — newest first, without
 // duplicates, and only from authors the reader follows now. A missing timeline (evicted, never
-// built, or stale because fan-out skipped an inactive reader) is rebuilt from Postgres.
+// built, or stale because fan-out skipped an inactive reader) is rebuilt from Postgres. With
+// Redis unavailable the whole page comes from Postgres (every post and follow is there): slower,
+// marked degraded, but a 200 instead of a 503.
+import { isDependencyUnavailable } from '@shortfeed/common'
 import type { TimelineMetrics } from '../metrics.ts'
 import type { Post, Posts } from '../plugins/posts.ts'
 import type { SocialGraph } from '../plugins/social-graph.ts'
@@ -24,6 +27,16 @@ export interface HomeTimelinePage {
   items: Array<Post & { source: ItemSource }>
   /** Id of the last item when more may follow. */
   nextBefore: string | null
+  /** Served from Postgres alone: Redis (the pushed timelines) was unavailable. */
+  degraded: boolean
+}
+
+const REDIS_DOWN = Symbol('redis down')
+
+/** An outage of Redis becomes a marker the read can route around; anything else still throws. */
+function redisDown (err: unknown): typeof REDIS_DOWN {
+  if (isDependencyUnavailable(err)) return REDIS_DOWN
+  throw err
 }
 
 /** Newest-first union of id lists without duplicates. */
@@ -52,6 +65,15 @@ export function createHomeTimeline (deps: HomeTimelineDeps) {
     return pending
   }
 
+  /** The page without Redis: the newest posts of everyone the reader follows, and their own. */
+  async function fromPostgres (readerId: string, followeeIds: string[], limit: number, beforeId?: string): Promise<HomeTimelinePage> {
+    metrics.degradedReads.add(1)
+    const ids = await deps.posts.recentIds([...followeeIds, readerId], limit + 1, beforeId)
+    const posts = await deps.posts.hydrate(ids)
+    const items = posts.slice(0, limit).map((p) => ({ ...p, source: 'pull' as const }))
+    return { items, nextBefore: posts.length > limit && items.length > 0 ? items.at(-1)!.id : null, degraded: true }
+  }
+
   return {
     async read (readerId: string, limit: number, beforeId?: string): Promise<HomeTimelinePage> {
       // Fetch one more than asked from each source to know whether another page exists.
@@ -61,17 +83,20 @@ export function createHomeTimeline (deps: HomeTimelineDeps) {
       // are) and the reader's own, so a post is visible to its author at once.
       const [previousActivity, page, { followeeIds, pulled }] = await Promise.all([
         deps.graph.touch(readerId),
-        deps.store.pageIfExists(readerId, beforeId, want * 2),
+        deps.store.pageIfExists(readerId, beforeId, want * 2).catch(redisDown),
         deps.posts.toPull(readerId, want, beforeId)
       ])
+      if (page === REDIS_DOWN) return fromPostgres(readerId, followeeIds, limit, beforeId)
       const allowed = new Set([...followeeIds, readerId])
       // A reader back after inactiveDays: fan-out skipped them, so their timeline is stale.
       const inactiveSince = Date.now() - deps.inactiveDays * 86_400_000
       const stale = previousActivity !== null && previousActivity.getTime() < inactiveSince
       let pushed = stale ? null : page
       if (pushed === null) {
-        await rebuildOnce(readerId, followeeIds)
-        pushed = await deps.store.page(readerId, beforeId, want * 2)
+        const rebuilt = await rebuildOnce(readerId, followeeIds)
+          .then(() => deps.store.page(readerId, beforeId, want * 2)).catch(redisDown)
+        if (rebuilt === REDIS_DOWN) return fromPostgres(readerId, followeeIds, limit, beforeId)
+        pushed = rebuilt
       } else {
         metrics.timelineHits.add(1)
       }
@@ -82,7 +107,7 @@ export function createHomeTimeline (deps: HomeTimelineDeps) {
       const pushedIds = new Set(pushed)
       const items = visible.slice(0, limit).map((p) => ({ ...p, source: pushedIds.has(p.id) ? 'push' as const : 'pull' as const }))
       const more = visible.length > limit || (candidates.length >= want * 2 && items.length === limit)
-      return { items, nextBefore: more && items.length > 0 ? items.at(-1)!.id : null }
+      return { items, nextBefore: more && items.length > 0 ? items.at(-1)!.id : null, degraded: false }
     }
   }
 }

@@ -4,8 +4,11 @@
 // CELEBRITY_FOLLOWER_THRESHOLD is 3 here, so both paths run.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { loadConfig } from '@shortfeed/common'
+import { freePort } from '@shortfeed/infra'
 import { Redis } from 'ioredis'
-import { buildStack, counter, eventually, follow, post, register, timeline, asUser } from '../helper.ts'
+import { TimelineConfig } from '../../src/config.ts'
+import { buildApp, buildStack, counter, eventually, follow, post, register, timeline, asUser } from '../helper.ts'
 
 const { api, worker, env } = await buildStack()
 const fanout = worker!
@@ -134,6 +137,34 @@ describe('home timeline', () => {
     const rebuilds = await counter(api, 'timeline_rebuilds')
     assert.deepEqual(texts(await timeline(api, reader.id)), ['kept 2', 'kept 1', 'kept 0'])
     assert.equal(await counter(api, 'timeline_rebuilds') - rebuilds, 1)
+  })
+
+  test('when Redis is unavailable, then home reads come from Postgres, marked degraded and counted, with every post in order', async (t) => {
+    const [reader, author, other] = [await register(api), await register(api), await register(api)]
+    await follow(api, reader.id, author.id)
+    for (let i = 0; i < 3; i++) await post(api, author.id, `from author ${i}`)
+    await post(api, other.id, 'not followed')
+    await post(api, reader.id, 'my own')
+    await eventually(() => timeline(api, reader.id), (page) => page.items.length === 4)
+    // The same database, but a Redis nothing listens on.
+    const blind = await buildApp(loadConfig('timeline', TimelineConfig, {
+      ...env, REDIS_URL: `redis://127.0.0.1:${await freePort()}`, REDIS_COMMAND_TIMEOUT_MS: '100'
+    }))
+    t.after(() => blind.close())
+
+    const degraded = await counter(blind, 'timeline_degraded_reads')
+    const first = await blind.inject({ url: '/api/v1/timeline?limit=2', headers: asUser(reader.id) })
+    assert.equal(first.statusCode, 200, first.body)
+    assert.equal(first.headers['shortfeed-degraded'], 'redis')
+    assert.deepEqual(texts(first.json()), ['my own', 'from author 2'])
+    const rest = await blind.inject({ url: `/api/v1/timeline?limit=10&cursor=${first.json().nextCursor}`, headers: asUser(reader.id) })
+    assert.equal(rest.statusCode, 200, rest.body)
+    assert.deepEqual(texts(rest.json()), ['from author 1', 'from author 0'])
+    assert.equal(rest.json().nextCursor, null)
+    assert.equal(await counter(blind, 'timeline_degraded_reads') - degraded, 2)
+    // With Redis there, nothing says degraded.
+    const normal = await api.inject({ url: '/api/v1/timeline', headers: asUser(reader.id) })
+    assert.equal(normal.headers['shortfeed-degraded'], undefined)
   })
 
   test('the timeline needs a user and a valid cursor', async () => {
