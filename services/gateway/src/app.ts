@@ -75,13 +75,19 @@ export async function buildApp (config: GatewayConfig) {
         volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
         resetTimeout: config.BREAKER_RESET_MS
       },
-      onRetry: () => { metrics.upstreamRetries.add(1) }
+      onRetry: () => { metrics.upstreamRetries.add(1) },
+      resolveIntervalMs: config.UPSTREAM_RESOLVE_INTERVAL_MS,
+      onInstances: (origins) => { app.log.info({ upstream: name, instances: origins }, 'upstream instances') },
+      onResolveError: (err) => { app.log.warn({ err, upstream: name }, 'upstream names did not resolve; keeping the last instances') }
     })
   }
   const observeBreakers = (result: { observe: (value: number, attributes: Record<string, string>) => void }) => {
     for (const upstream of Object.values(upstreams)) result.observe(upstream.state(), { upstream: upstream.name })
   }
   metrics.breakerState.addCallback(observeBreakers)
+  metrics.upstreamInstances.addCallback((result) => {
+    for (const upstream of Object.values(upstreams)) result.observe(upstream.instanceCount(), { upstream: upstream.name })
+  })
 
   const limiter = config.RATE_LIMIT_ENABLED ? createRateLimiter(app.redis, () => { metrics.rateLimitFailOpen.add(1) }) : undefined
   const timelineFirst = config.UPSTREAM_TIMELINE.split(',')[0]!

@@ -28,6 +28,8 @@ export const GatewayConfig = Type.Object({
   /** Retries of idempotent requests after a connection error, timeout or 502/503/504. */
   UPSTREAM_RETRIES: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
   UPSTREAM_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 1_000, default: 64 }),
+  /** Re-resolve upstream names to all their addresses this often (0: connect by name, one address). */
+  UPSTREAM_RESOLVE_INTERVAL_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 5_000 }),
   BREAKER_ERROR_PERCENT: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
   BREAKER_VOLUME_THRESHOLD: Type.Integer({ minimum: 1, default: 10 }),
   BREAKER_RESET_MS: Type.Integer({ minimum: 100, default: 10_000 }),

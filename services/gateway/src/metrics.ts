@@ -20,6 +20,9 @@ export function createGatewayMetrics () {
     upstreamRetries: meter.createCounter('gateway_upstream_retries', {
       description: 'Upstream attempts repeated after a failure (idempotent requests only)'
     }),
+    upstreamInstances: meter.createObservableGauge('gateway_upstream_instances', {
+      description: 'Instances requests to each upstream are spread over (its name resolved to every address)'
+    }),
     breakerState: meter.createObservableGauge('gateway_breaker_state', {
       description: 'Circuit breaker per upstream: 0 closed, 1 half-open, 2 open'
     })

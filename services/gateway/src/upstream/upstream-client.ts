@@ -1,13 +1,15 @@
-// Calls to one upstream service: keep-alive connection pools (undici) to each of its
-// instances, round-robin between them, a timeout on every call, retries with exponential
-// backoff and full jitter for idempotent requests only (each retry on the next instance), and a
-// circuit breaker (opossum) that fails fast while the upstream keeps failing.
+// Calls to one upstream service: keep-alive connection pools (undici) to each of its instances
+// (every address its name resolves to, kept fresh: instances.ts), round-robin between them, a
+// timeout on every call, retries with exponential backoff and full jitter for idempotent
+// requests only (each retry on the next instance), and a circuit breaker (opossum) that fails
+// fast while the upstream keeps failing.
 //
 // undici is used directly rather than through @fastify/reply-from because the breaker and the
 // retries need each attempt as a promise they can time, count and repeat.
 import { backoffDelay, sleep } from '@shortfeed/common'
 import CircuitBreaker from 'opossum'
 import { Pool, type Dispatcher } from 'undici'
+import { watchInstances, type Resolve } from './instances.ts'
 
 export interface UpstreamRequest {
   method: string
@@ -33,6 +35,12 @@ export interface UpstreamOptions {
   connections: number
   breaker: { errorThresholdPercentage: number, volumeThreshold: number, resetTimeout: number }
   onRetry?: () => void
+  /** Re-resolve the instances' names this often (instances.ts); 0 or absent: never. */
+  resolveIntervalMs?: number
+  onInstances?: (origins: string[]) => void
+  onResolveError?: (err: unknown) => void
+  /** Name resolution; the system's (dns.lookup) unless given. */
+  resolve?: Resolve
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
@@ -52,13 +60,41 @@ export class UpstreamFailure extends Error {
 }
 
 export function createUpstream (options: UpstreamOptions) {
-  const pools = options.instances.map((url) => new Pool(url, {
+  const newPool = (origin: string) => new Pool(origin, {
     connections: options.connections,
     keepAliveTimeout: 30_000,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs
-  }))
+  })
+  // Keyed by origin; `pools` is the round-robin order. Until the first resolution the URLs are
+  // used as configured (undici resolves a name itself, to one address).
+  const byOrigin = new Map(options.instances.map((url) => [new URL(url).origin, newPool(url)]))
+  let pools = [...byOrigin.values()]
   let next = 0
+
+  /** Uses exactly these origins from now on; pools of origins that went are closed once idle. */
+  function setInstances (origins: string[]) {
+    const wanted = new Set(origins)
+    for (const [origin, pool] of byOrigin) {
+      if (!wanted.has(origin)) {
+        byOrigin.delete(origin)
+        void pool.close().catch(() => {})
+      }
+    }
+    for (const origin of origins) if (!byOrigin.has(origin)) byOrigin.set(origin, newPool(origin))
+    pools = [...byOrigin.values()]
+  }
+
+  const watcher = watchInstances({
+    urls: options.instances,
+    intervalMs: options.resolveIntervalMs ?? 0,
+    onChange: (origins) => {
+      setInstances(origins)
+      options.onInstances?.(origins)
+    },
+    onError: options.onResolveError,
+    resolve: options.resolve
+  })
 
   async function attempt (request: UpstreamRequest, pool: Pool): Promise<UpstreamResponse> {
     try {
@@ -121,7 +157,12 @@ export function createUpstream (options: UpstreamOptions) {
     call: (request: UpstreamRequest) => breaker.fire(request) as Promise<UpstreamResponse>,
     /** 0 closed, 1 half-open, 2 open. */
     state: () => (breaker.opened ? 2 : breaker.halfOpen ? 1 : 0),
+    /** How many instances requests are spread over now. */
+    instanceCount: () => pools.length,
+    /** Resolves the names again now (tests; otherwise every resolveIntervalMs). */
+    refreshInstances: () => watcher.refresh(),
     async close () {
+      watcher.stop()
       breaker.shutdown()
       await Promise.all(pools.map((p) => p.close()))
     }
