@@ -51,12 +51,23 @@ async function api<T = Record<string, unknown>> (method: string, path: string, o
   return { status: res.status, headers: res.headers, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T }
 }
 
+/** As a polite client does: a 429 waits out its Retry-After and asks again. */
+async function patiently<T> (call: () => ReturnType<typeof api<T>>): ReturnType<typeof api<T>> {
+  for (;;) {
+    const res = await call()
+    if (res.status !== 429) return res
+    await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after') ?? '1') * 1_000))
+  }
+}
+
 async function signUp (prefix: string) {
   const handle = uniqueName(prefix).slice(0, 30)
   const password = 'correct horse battery'
-  const user = await api<{ id: string }>('POST', '/api/v1/users', { body: { handle, password } })
+  // Sign-ups and sign-ins share the login budget (10 a minute per address): many users from
+  // this one address wait for it.
+  const user = await patiently(() => api<{ id: string }>('POST', '/api/v1/users', { body: { handle, password } }))
   assert.equal(user.status, 201, JSON.stringify(user.body))
-  const token = await api<{ accessToken: string }>('POST', '/api/v1/auth/token', { body: { handle, password } })
+  const token = await patiently(() => api<{ accessToken: string }>('POST', '/api/v1/auth/token', { body: { handle, password } }))
   assert.equal(token.status, 200)
   return { id: user.body.id, handle, token: token.body.accessToken }
 }
@@ -155,5 +166,125 @@ test('through the gateway alone: sign-ups, a link followed, a follow, a post wit
       const body = await (await fetch(`${prometheus}/api/v1/query?query=${query}`)).json() as { data: { result: Array<{ value: [number, string] }> } }
       return Number(body.data.result[0]?.value[1] ?? 0)
     }, (posts) => posts >= 1, 60_000)
+  })
+})
+
+/** One number per Prometheus series of an instant query, keyed by one of its labels. */
+async function series (query: string, label = 'instance'): Promise<Record<string, number>> {
+  const res = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(query)}`)
+  const body = await res.json() as { data: { result: Array<{ metric: Record<string, string>, value: [number, string] }> } }
+  return Object.fromEntries(body.data.result.map((r) => [r.metric[label] ?? '?', Number(r.value[1])]))
+}
+
+/** A probe that waits a second first: polls through the gateway stay inside the read budget. */
+function paced<T> (probe: () => Promise<T>): () => Promise<T> {
+  return async () => { await new Promise((resolve) => setTimeout(resolve, 1_000)); return probe() }
+}
+
+/** Every instance Prometheus found for the service has a positive value. */
+function everyInstance (expected: number) {
+  return (values: Record<string, number>) => Object.keys(values).length === expected && Object.values(values).every((v) => v > 0)
+}
+
+test('scaled out: every instance of each service serves some of the traffic, and nothing is lost or duplicated', { timeout: 15 * 60_000 }, async () => {
+  const scale = { shortener: 3, timeline: 2, 'timeline-fanout': 2, notifier: 2 }
+  await phase(`scale to ${JSON.stringify(scale)}`, () => compose('up', '--detach', '--wait', '--wait-timeout', '300',
+    ...Object.entries(scale).flatMap(([service, n]) => ['--scale', `${service}=${n}`])))
+  // The gateway re-resolves its upstreams' names every 5 s: wait until it spreads over all of them.
+  await phase('the gateway balances over every instance', () => eventually(() => series('gateway_upstream_instances', 'upstream'),
+    (n) => n['shortener'] === scale.shortener && n['timeline'] === scale.timeline && n['notifier'] === scale.notifier, 120_000))
+
+  const reader = await signUp('reader')
+  // Two streams for one user: the gateway puts them on different notifier instances, and each
+  // must get every notification whichever instance consumed the event.
+  const controller = new AbortController()
+  after(() => { controller.abort() })
+  const streams = ['', '']
+  await phase('the reader opens two notification streams', async () => {
+    for (let i = 0; i < streams.length; i++) {
+      const stream = await fetch(`${gateway}/api/v1/notifications/stream`, { headers: { authorization: `Bearer ${reader.token}` }, signal: controller.signal })
+      assert.equal(stream.status, 200)
+      void (async () => {
+        try {
+          for await (const chunk of stream.body!) streams[i] += Buffer.from(chunk).toString()
+        } catch {}
+      })()
+      await eventually(() => streams[i]!, (text) => text.startsWith('retry:'))
+    }
+  })
+  await phase('the streams are held by both notifier instances', () => eventually(
+    () => series('notifier_sse_connections'), everyInstance(scale.notifier), 60_000))
+
+  // Authors on many partitions (a post's key is its author), so both fan-out workers get some.
+  const authors = await phase('twelve authors sign up; the reader follows them all', async () => {
+    const list = []
+    for (let i = 0; i < 12; i++) list.push(await signUp('author'))
+    for (const a of list) assert.equal((await api('PUT', `/api/v1/me/following/${a.id}`, { token: reader.token })).status, 204)
+    return list
+  })
+  const posted: string[] = []
+  await phase('authors post, mentioning the reader, until both fan-out workers have pushed some', async () => {
+    // A round at a time, each given time to be scraped: a worker that joined its group late may
+    // have had no partition for the first round.
+    let spread = false
+    for (let round = 0; round < 5 && !spread; round++) {
+      for (const a of authors) {
+        const res = await api<{ id: string }>('POST', '/api/v1/posts', { token: a.token, body: { text: `scaled hello @${reader.handle} #${posted.length}` } })
+        assert.equal(res.status, 201)
+        posted.push(res.body.id)
+      }
+      spread = await eventually(() => series('sum by (instance) (timeline_fanout_size_count)'), everyInstance(scale['timeline-fanout']), 30_000)
+        .then(() => true, () => false)
+    }
+    assert.ok(spread, 'both fan-out workers pushed posts')
+  })
+
+  const links = await phase('links are shortened and each followed five times', async () => {
+    const codes: string[] = []
+    for (let i = 0; i < 6; i++) {
+      const created = await api<{ code: string }>('POST', '/api/v1/urls', { token: reader.token, body: { url: `https://example.com/scaled/${i}` } })
+      assert.equal(created.status, 201)
+      codes.push(created.body.code)
+    }
+    for (let round = 0; round < 5; round++) {
+      for (const code of codes) assert.equal((await api('GET', `/${code}`)).status, 302)
+    }
+    return codes
+  })
+
+  await phase('every post is on the reader\'s timeline exactly once', async () => {
+    const seen = await eventually(paced(async () => {
+      const ids: string[] = []
+      let cursor: string | null = null
+      do {
+        const page: { status: number, body: { items: Array<{ id: string }>, nextCursor: string | null } } =
+          await api('GET', `/api/v1/timeline?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { token: reader.token })
+        assert.equal(page.status, 200)
+        ids.push(...page.body.items.map((i) => i.id))
+        cursor = page.body.nextCursor
+      } while (cursor)
+      return ids
+    }), (ids) => posted.every((id) => ids.includes(id)), 120_000)
+    const mine = seen.filter((id) => posted.includes(id))
+    assert.equal(mine.length, posted.length, 'no post twice')
+  })
+  await phase('every mention reached both streams exactly once', async () => {
+    // One message per mention handled (a new notification, or one folded into the latest), on
+    // every stream of the user, whichever notifier instance consumed the event.
+    const count = (text: string) => (text.match(/mentioned you/g) ?? []).length
+    await eventually(() => streams.map(count), (counts) => counts.every((n) => n >= posted.length), 120_000)
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    assert.deepEqual(streams.map(count), [posted.length, posted.length])
+    // The streams are still open (a request is counted when it ends): the list is read too.
+    for (let i = 0; i < 4; i++) assert.equal((await api('GET', '/api/v1/notifications?limit=5', { token: reader.token })).status, 200)
+  })
+  await phase('every click is counted exactly once', () => eventually(
+    paced(() => Promise.all(links.map(async (code) => (await api<{ clicks: number }>('GET', `/api/v1/urls/${code}`, { token: reader.token })).body.clicks))),
+    (clicks) => clicks.every((n) => n === 5), 90_000))
+  await phase('every instance served some requests', async () => {
+    const served = (service: string) => `sum by (instance) (service_request_duration_count{service="${service}",route!~"/health/.*|/metrics"})`
+    await eventually(() => series(served('shortener')), everyInstance(scale.shortener), 60_000)
+    await eventually(() => series(served('timeline')), everyInstance(scale.timeline), 60_000)
+    await eventually(() => series(served('notifier')), everyInstance(scale.notifier), 60_000)
   })
 })
