@@ -116,6 +116,11 @@ export async function schemaChecker (): Promise<(object: K8sObject) => Promise<s
   const cache = new Map<string, Check | undefined>()
   let strimzi: Map<string, Check> | undefined
   return async (object) => {
+    // kustomize writes long base64 values as YAML literal blocks, line-wrapped; the API server's
+    // base64 decoding skips the newlines, the schema's `byte` format does not.
+    if (object.kind === 'Secret' && object['data'] !== undefined) {
+      object = { ...object, data: Object.fromEntries(Object.entries(object['data'] as Record<string, string>).map(([k, v]) => [k, v.replace(/\s+/g, '')])) }
+    }
     const key = `${object.apiVersion}/${object.kind}`
     if (!cache.has(key)) {
       const [group, version] = object.apiVersion.includes('/') ? object.apiVersion.split('/') as [string, string] : ['', object.apiVersion]
