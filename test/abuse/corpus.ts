@@ -259,6 +259,17 @@ export function corpus (f: Fixture, forged: Record<string, string>): AbuseCase[]
     c('redirect preview: HEAD of an unknown code', 'HEAD /api/v1/urls/zzzzzzzz/redirect', {}, 404),
     c('redirect preview: POST is not a method here', `POST /api/v1/urls/${f.link.code}/redirect`, { as: 'alice', body: {} }, 405),
 
+    // GET /api/v1/urls/{code}/stats (the owner's analytics)
+    c('stats: anonymous', `GET /api/v1/urls/${f.link.code}/stats`, {}, 401),
+    c('stats: another user\'s link', `GET /api/v1/urls/${f.link.code}/stats`, { as: 'bob' }, 404),
+    c('stats: an unknown code', 'GET /api/v1/urls/zzzzzzzz/stats', { as: 'alice' }, 404),
+    c('stats: a range that ends before it starts', `GET /api/v1/urls/${f.link.code}/stats?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z`, { as: 'alice' }, 400),
+    c('stats: ten years of hours', `GET /api/v1/urls/${f.link.code}/stats?from=2016-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`, { as: 'alice' }, 400),
+    c('stats: a date that is not one', `GET /api/v1/urls/${f.link.code}/stats?from=yesterday`, { as: 'alice' }, 400),
+    c('stats: a granularity it does not have', `GET /api/v1/urls/${f.link.code}/stats?granularity=minute`, { as: 'alice' }, 400),
+    c('stats: SQL in the granularity', `GET /api/v1/urls/${f.link.code}/stats?granularity=hour'%3B%20DROP%20TABLE%20click_stats--`, { as: 'alice' }, 400),
+    c('stats: POST is not a method here', `POST /api/v1/urls/${f.link.code}/stats`, { as: 'alice', body: {} }, 405),
+
     // GET /{code}
     c('redirect: an unknown code', 'GET /zzzzzzzz', {}, 404),
     c('redirect: /../etc/passwd', 'GET /../etc/passwd', {}, 404),

@@ -246,7 +246,8 @@ describe('API5:2023 broken function level authorization and API9:2023 improper i
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)).sort()
     assert.deepEqual(operations, [
       'DELETE /api/v1/me/following/{userId}', 'DELETE /api/v1/urls/{code}', 'GET /api/v1/me/urls', 'GET /api/v1/notifications', 'GET /api/v1/notifications/stream',
-      'GET /api/v1/posts/{id}', 'GET /api/v1/timeline', 'GET /api/v1/urls/{code}', 'GET /api/v1/urls/{code}/redirect', 'GET /api/v1/users/by-handle/{handle}', 'GET /api/v1/users/{id}', 'GET /api/v1/users/{id}/posts',
+      'GET /api/v1/posts/{id}', 'GET /api/v1/timeline', 'GET /api/v1/urls/{code}', 'GET /api/v1/urls/{code}/redirect',
+      'GET /api/v1/urls/{code}/stats', 'GET /api/v1/users/by-handle/{handle}', 'GET /api/v1/users/{id}', 'GET /api/v1/users/{id}/posts',
       'GET /{code}', 'POST /api/v1/auth/token', 'POST /api/v1/notifications/read', 'POST /api/v1/posts', 'POST /api/v1/urls', 'POST /api/v1/users',
       'PUT /api/v1/me/following/{userId}', 'PUT /api/v1/notifications/preferences'
     ])

@@ -57,6 +57,7 @@ const RULES: Rule[] = [
   rule(READ, '/api/v1/urls/{code}', 'shortener', 'none'),
   rule(['DELETE'], '/api/v1/urls/{code}', 'shortener', 'required'),
   rule(READ, '/api/v1/urls/{code}/redirect', 'shortener', 'none', { policy: 'redirect' }),
+  rule(READ, '/api/v1/urls/{code}/stats', 'shortener', 'required'),
   rule(READ, '/api/v1/me/urls', 'shortener', 'required'),
   rule(['POST'], '/api/v1/users', 'timeline', 'none', { policy: 'login' }),
   rule(['POST'], '/api/v1/auth/token', 'timeline', 'none', { policy: 'login' }),

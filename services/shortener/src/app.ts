@@ -48,7 +48,9 @@ export async function buildApp (config: ShortenerConfig) {
     flushIntervalMs: config.CLICK_FLUSH_INTERVAL_MS,
     batchSize: config.CLICK_BATCH_SIZE,
     bufferMax: config.CLICK_BUFFER_MAX,
-    sendTimeoutMs: config.CLICK_SEND_TIMEOUT_MS
+    sendTimeoutMs: config.CLICK_SEND_TIMEOUT_MS,
+    enrichment: config.CLICK_ENRICHMENT_ENABLED,
+    geoDatabase: config.CLICK_GEO_DATABASE
   })
 
   await app.register(urlRoutes, {
@@ -60,7 +62,9 @@ export async function buildApp (config: ShortenerConfig) {
   // Workers: they start with the app, in the background, and stop when it closes.
   await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY })
   if (config.CLICK_AGGREGATOR_ENABLED) {
-    await app.register(clickAggregator, { groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES })
+    await app.register(clickAggregator, {
+      groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES, topReferrers: config.CLICK_TOP_REFERRERS
+    })
   }
   return app
 }

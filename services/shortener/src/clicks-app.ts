@@ -13,6 +13,8 @@ export async function buildClicksApp (config: ClicksConfig) {
   // The API process owns the schema; the worker never migrates.
   await app.register(postgresPlugin, { config: { ...config, MIGRATE_ON_START: false }, applicationName: 'shortener-clicks' })
   await app.register(kafkaPlugin, { config, clientId: 'shortener-clicks', topics: [Topics.urlClicked, Topics.urlMilestone] })
-  await app.register(clickAggregator, { groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES })
+  await app.register(clickAggregator, {
+    groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES, topReferrers: config.CLICK_TOP_REFERRERS
+  })
   return app
 }

@@ -5,7 +5,9 @@ import { Type, type Static } from 'typebox'
 /** What the click aggregator needs, in the API process or in its own (shortener-clicks). */
 const aggregatorParts = {
   CLICK_AGGREGATOR_GROUP: Type.String({ minLength: 1, default: 'shortener-click-aggregator' }),
-  MILESTONES: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '100,1000,10000' })
+  MILESTONES: Type.String({ pattern: '^\\d+(,\\d+)*$', default: '100,1000,10000' }),
+  /** Referrer hosts counted by name per link; later ones are counted as "other". */
+  CLICK_TOP_REFERRERS: Type.Integer({ minimum: 1, maximum: 1_000, default: 20 })
 }
 
 export const ShortenerConfig = Type.Object({
@@ -35,6 +37,10 @@ export const ShortenerConfig = Type.Object({
   CLICK_BUFFER_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
   /** A batch Kafka has not acknowledged by then is counted as dropped; the next one goes. */
   CLICK_SEND_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  /** Add country, referrer host and device class to each click (off the redirect's path). */
+  CLICK_ENRICHMENT_ENABLED: Type.Boolean({ default: true }),
+  /** An IP-to-country .mmdb with a country_code field; the one @ip-location-db ships by default. */
+  CLICK_GEO_DATABASE: Type.Optional(Type.String({ minLength: 1 })),
   /**
    * Count clicks in this process. One shortener alone does; the stack and compose run the
    * aggregator as shortener-clicks and turn this off, so redirects do not share its CPU.

@@ -28,7 +28,16 @@ export const UrlClickedData = Type.Object({
   code: Type.String({ minLength: 1, maxLength: 32 }),
   at: Timestamp,
   referrer: Type.Optional(Type.String({ maxLength: 2048 })),
-  userAgent: Type.Optional(Type.String({ maxLength: 1024 }))
+  userAgent: Type.Optional(Type.String({ maxLength: 1024 })),
+  // Enrichment (services/shortener/src/clicks/enrich.ts); absent from clicks of older producers.
+  /** ISO 3166-1 alpha-2 of the client's address, or "unknown" (private, loopback, not found). */
+  country: Type.Optional(Type.String({ minLength: 2, maxLength: 7 })),
+  /** The Referer's host without "www.", "(direct)" without one, "unknown" if unreadable. */
+  referrerHost: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  device: Type.Optional(Type.Union([
+    Type.Literal('desktop'), Type.Literal('mobile'), Type.Literal('tablet'), Type.Literal('tv'),
+    Type.Literal('bot'), Type.Literal('unknown')
+  ]))
 })
 export type UrlClickedData = Static<typeof UrlClickedData>
 

@@ -2,12 +2,15 @@
 // in batches (every CLICK_FLUSH_INTERVAL_MS or CLICK_BATCH_SIZE clicks). When Kafka is
 // unreachable the redirect is unaffected; clicks beyond CLICK_BUFFER_MAX or in a batch Kafka
 // refused are dropped and counted (shortener_clicks_dropped) — analytics degrade, links don't.
+// Each click is enriched (country, referrer host, device class: clicks/enrich.ts) as its batch
+// is flushed, after the redirect has been answered.
 import {
   createEvent, createEventProducer, createKafka, Topics, untilConnected, type EventProducer, type UrlClickedData
 } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger as Logger } from 'fastify'
+import { createClickEnricher, type ClickEnricher } from '../clicks/enrich.ts'
 import type { ShortenerMetrics } from '../metrics.ts'
 
 export interface ClickPublisherOptions {
@@ -19,7 +22,8 @@ export interface ClickPublisherOptions {
 }
 
 export interface ClickPublisher {
-  publishClick: (click: UrlClickedData) => void
+  /** Buffers a click; `ip` is the client's address, looked up at flush and never sent on. */
+  publishClick: (click: UrlClickedData, ip?: string) => void
   /** Sends what is buffered (also called on shutdown). */
   flush: () => Promise<void>
   close: () => Promise<void>
@@ -45,10 +49,18 @@ function settledWithin (send: Promise<void>, ms: number): Promise<void> {
   return Promise.race([send, timeout]).finally(() => { clearTimeout(timer) })
 }
 
+interface BufferedClick { click: UrlClickedData, ip: string | undefined }
+
 export function createClickPublisher (
-  producer: EventProducer, logger: Logger, options: ClickPublisherOptions, metrics: ShortenerMetrics
+  producer: EventProducer, logger: Logger, options: ClickPublisherOptions, metrics: ShortenerMetrics, enricher?: ClickEnricher
 ): ClickPublisher {
-  let buffer: UrlClickedData[] = []
+  let buffer: BufferedClick[] = []
+
+  function enriched ({ click, ip }: BufferedClick): UrlClickedData {
+    if (!enricher) return click
+    return { ...click, ...enricher.enrich({ ip: ip ?? '', referrer: click.referrer, userAgent: click.userAgent }) }
+  }
+
   let sending: Promise<void> | undefined
   const timer = setInterval(() => { void flush() }, options.flushIntervalMs)
   timer.unref()
@@ -58,9 +70,9 @@ export function createClickPublisher (
       const batch = buffer.slice(0, options.batchSize)
       buffer = buffer.slice(batch.length)
       try {
-        const send = producer.publish(Topics.urlClicked, batch.map((click) => ({
-          key: click.code,
-          event: createEvent(Topics.urlClicked, click, { source: 'shortener' })
+        const send = producer.publish(Topics.urlClicked, batch.map((buffered) => ({
+          key: buffered.click.code,
+          event: createEvent(Topics.urlClicked, enriched(buffered), { source: 'shortener' })
         })))
         await settledWithin(send, options.sendTimeoutMs)
         metrics.clicksPublished.add(batch.length)
@@ -78,12 +90,12 @@ export function createClickPublisher (
   }
 
   return {
-    publishClick (click) {
+    publishClick (click, ip) {
       if (buffer.length >= options.bufferMax) {
         metrics.clicksDropped.add(1)
         return
       }
-      buffer.push(click)
+      buffer.push({ click, ip })
       if (buffer.length >= options.batchSize) void flush()
     },
     flush,
@@ -95,7 +107,9 @@ export function createClickPublisher (
   }
 }
 
-export default fp(async function clickPublisher (app: FastifyInstance, options: ClickPublisherOptions & { brokers: string }) {
+export default fp(async function clickPublisher (
+  app: FastifyInstance, options: ClickPublisherOptions & { brokers: string, enrichment: boolean, geoDatabase?: string | undefined }
+) {
   // A client of its own that gives up within a few seconds: clicks are best effort, and a
   // batch retried for a minute during an outage would only hold back the ones behind it.
   const kafka = createKafka({
@@ -109,7 +123,8 @@ export default fp(async function clickPublisher (app: FastifyInstance, options: 
   // Until it connects, sends fail fast and their clicks are counted as dropped.
   const closing = new AbortController()
   const connected = untilConnected(() => producer.connect(), { what: 'click producer', logger: app.log, signal: closing.signal })
-  const publisher = createClickPublisher(producer, app.log, options, app.shortenerMetrics)
+  const enricher = options.enrichment ? await createClickEnricher({ geoDatabase: options.geoDatabase }) : undefined
+  const publisher = createClickPublisher(producer, app.log, options, app.shortenerMetrics, enricher)
   app.decorate('clicks', publisher)
   app.addHook('onClose', async () => {
     closing.abort()

@@ -96,7 +96,7 @@ export default async function redirectRoute (fastify: FastifyInstance, options: 
         at: new Date().toISOString(),
         ...(request.headers.referer ? { referrer: request.headers.referer.slice(0, 2048) } : {}),
         ...(request.headers['user-agent'] ? { userAgent: request.headers['user-agent'].slice(0, 1024) } : {})
-      })
+      }, request.ip)
     }
     return reply
       .header('cache-control', status === 301 ? 'public, max-age=86400' : 'private, max-age=0')

@@ -1,5 +1,5 @@
 // The links API: create (with Idempotency-Key), read with clicks, list the owner's links,
-// delete one's own.
+// one's own link's click analytics, delete one's own.
 import createError from '@fastify/error'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import {
@@ -9,11 +9,13 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Link } from '../plugins/links-repository.ts'
 import { toRedirectTarget } from '../plugins/link-cache.ts'
-import { CodeParams, CreateLinkBody, LinkDetails, LinkResponse, ProblemResponse } from '../schemas/urls.ts'
+import { alignRange, MAX_POINTS, readClickStats } from '../clicks/stats.ts'
+import { ClickStats, CodeParams, CreateLinkBody, LinkDetails, LinkResponse, ProblemResponse, StatsQuery } from '../schemas/urls.ts'
 import { checkAlias, checkTargetUrl } from '../url-policy.ts'
 
 export const LinkNotFound = createError('SHORTENER_LINK_NOT_FOUND', 'No link with code "%s"', 404)
 export const LinkGone = createError('SHORTENER_LINK_GONE', 'The link "%s" was deleted', 410)
+export const BadRange = createError('SHORTENER_BAD_RANGE', 'Bad time range: %s', 400)
 
 export interface UrlRoutesOptions {
   publicBaseUrl: string
@@ -81,6 +83,27 @@ export default async function urlRoutes (fastify: FastifyInstance, options: UrlR
     if (!link) throw new LinkNotFound(request.params.code)
     if (link.deletedAt) throw new LinkGone(request.params.code)
     return details(link)
+  })
+
+  app.get('/api/v1/urls/:code/stats', {
+    schema: {
+      tags: ['urls'],
+      summary: 'Clicks on one of your links over time, by country, referrer and device',
+      params: CodeParams,
+      querystring: StatsQuery,
+      response: { 200: ClickStats, ...problems }
+    }
+  }, async (request) => {
+    const ownerId = requireUser(request)
+    const link = await app.links.findByCode(request.params.code)
+    // Another user's link and no link at all look the same, as for DELETE.
+    if (!link || link.ownerId !== ownerId) throw new LinkNotFound(request.params.code)
+    const to = request.query.to === undefined ? new Date() : new Date(request.query.to)
+    const from = request.query.from === undefined ? new Date(to.getTime() - 7 * 86_400_000) : new Date(request.query.from)
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw new BadRange('`from` must be before `to`')
+    const range = alignRange(from, to, request.query.granularity)
+    if (range.points > MAX_POINTS) throw new BadRange(`at most ${MAX_POINTS} ${request.query.granularity}s in one series`)
+    return readClickStats(app.pg, link.code, { ...range, granularity: request.query.granularity })
   })
 
   app.delete('/api/v1/urls/:code', {

@@ -36,3 +36,27 @@ export const LinkDetails = Type.Object({
 })
 
 export { ProblemSchema as ProblemResponse } from '@shortfeed/common'
+
+export const StatsQuery = Type.Object({
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'start, inclusive (default: `to` minus 7 days)' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'end, exclusive (default: now)' })),
+  granularity: Type.Union([Type.Literal('hour'), Type.Literal('day')], { default: 'hour', description: 'UTC hours or days' })
+}, { additionalProperties: false })
+export type StatsQuery = Static<typeof StatsQuery>
+
+const Ranked = Type.Array(Type.Object({ value: Type.String(), clicks: Type.Integer() }))
+
+export const ClickStats = Type.Object({
+  code: Type.String(),
+  from: Type.String({ format: 'date-time' }),
+  to: Type.String({ format: 'date-time' }),
+  granularity: Type.Union([Type.Literal('hour'), Type.Literal('day')]),
+  total: Type.Integer({ description: 'clicks in the range' }),
+  series: Type.Array(Type.Object({ at: Type.String({ format: 'date-time' }), clicks: Type.Integer() }), {
+    description: 'one entry per hour or day of the range, zeros included'
+  }),
+  countries: Ranked,
+  referrers: Ranked,
+  devices: Ranked
+}, { description: 'Top 10 of each list; countries are ISO 3166-1 alpha-2 or "unknown", referrers hosts, "(direct)" or "other"' })
+export type ClickStats = Static<typeof ClickStats>

@@ -2,7 +2,8 @@
 // The partition's next offset is stored in the same transaction, so a batch redelivered after
 // a crash or rebalance is recognised and not counted twice; each event's id is stored too, so a
 // click the producer stored twice (a retried send) is counted once. Crossing a milestone (100,
-// 1 000, 10 000 clicks) enqueues url.milestone in the outbox, in the same transaction too.
+// 1 000, 10 000 clicks) enqueues url.milestone in the outbox, in the same transaction too, and
+// so are the hourly counts by country, referrer and device behind GET /api/v1/urls/{code}/stats.
 import {
   assertEventData, createEvent, enqueueEvents, startBatchConsumer, Topics, withTransaction,
   type DecodedMessage, type EventConsumer, type EventProducer, type KafkaClient, type OutboxEvent, type UrlClickedData,
@@ -11,6 +12,7 @@ import {
 import type { FastifyBaseLogger as Logger, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
+import { UNKNOWN } from '../clicks/enrich.ts'
 import type { ShortenerMetrics } from '../metrics.ts'
 
 /** The milestones a count passed on its way from `before` to `after`. */
@@ -18,9 +20,61 @@ export function crossedMilestones (before: number, after: number, milestones: re
   return milestones.filter((m) => before < m && m <= after)
 }
 
+const DEFAULT_TOP_REFERRERS = 20
+/** The referrer value for hosts past a link's first CLICK_TOP_REFERRERS. */
+export const OTHER_REFERRERS = 'other'
+
+/**
+ * Adds the clicks to click_stats by hour: in total, by country, referrer host and device. A
+ * link's referrer hosts are counted by name up to `topReferrers` of them (click_referrers
+ * remembers which), the rest as "other": decided in click order, against what committed
+ * batches stored, so a redelivered batch would decide the same (it is skipped anyway).
+ */
+async function addClickStats (client: pg.PoolClient, clicks: UrlClickedData[], topReferrers: number) {
+  if (clicks.length === 0) return
+  const codes = [...new Set(clicks.map((c) => c.code))]
+  const { rows: known } = await client.query<{ code: string, referrer: string }>(
+    'SELECT code, referrer FROM click_referrers WHERE code = ANY($1::text[])', [codes])
+  const named = new Map<string, Set<string>>(codes.map((c) => [c, new Set()]))
+  for (const row of known) named.get(row.code)!.add(row.referrer)
+  const added: Array<[string, string]> = []
+  const cells = new Map<string, number>()
+  const count = (code: string, hour: string, dimension: string, value: string) => {
+    const key = JSON.stringify([code, hour, dimension, value])
+    cells.set(key, (cells.get(key) ?? 0) + 1)
+  }
+  for (const click of clicks) {
+    const hour = `${click.at.slice(0, 13)}:00:00Z`
+    let referrer = click.referrerHost ?? UNKNOWN
+    const names = named.get(click.code)!
+    if (!names.has(referrer)) {
+      if (names.size < topReferrers) {
+        names.add(referrer)
+        added.push([click.code, referrer])
+      } else {
+        referrer = OTHER_REFERRERS
+      }
+    }
+    count(click.code, hour, 'total', '')
+    count(click.code, hour, 'country', click.country ?? UNKNOWN)
+    count(click.code, hour, 'referrer', referrer)
+    count(click.code, hour, 'device', click.device ?? UNKNOWN)
+  }
+  if (added.length > 0) {
+    await client.query('INSERT INTO click_referrers (code, referrer) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING',
+      [added.map((a) => a[0]), added.map((a) => a[1])])
+  }
+  const rows = [...cells].map(([key, n]) => [...JSON.parse(key) as string[], n] as const)
+  await client.query(
+    `INSERT INTO click_stats (code, hour, dimension, value, clicks)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[])
+     ON CONFLICT (code, hour, dimension, value) DO UPDATE SET clicks = click_stats.clicks + EXCLUDED.clicks`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])])
+}
+
 export async function aggregateClicks (
   pool: pg.Pool, messages: DecodedMessage[], partition: { topic: string, partition: number }, milestones: readonly number[],
-  metrics: ShortenerMetrics
+  metrics: ShortenerMetrics, topReferrers = DEFAULT_TOP_REFERRERS
 ): Promise<void> {
   const counted = await withTransaction(pool, async (client) => {
     await client.query(
@@ -38,12 +92,15 @@ export async function aggregateClicks (
       [fresh.map((m) => m.event.id)])
     const uncounted = new Set(firstSeen.map((r) => r.event_id))
     const counts = new Map<string, number>()
+    const clicks: UrlClickedData[] = []
     for (const { event } of fresh) {
       // Postgres returns uuids in lower case; an event's id may be in either.
       if (!uncounted.delete(event.id.toLowerCase())) continue
-      const { code } = event.data as UrlClickedData
-      counts.set(code, (counts.get(code) ?? 0) + 1)
+      const click = event.data as UrlClickedData
+      clicks.push(click)
+      counts.set(click.code, (counts.get(click.code) ?? 0) + 1)
     }
+    await addClickStats(client, clicks, topReferrers)
     await client.query(
       `DELETE FROM counted_clicks WHERE event_id IN (
          SELECT event_id FROM counted_clicks WHERE counted_at < now() - interval '1 day' LIMIT 1000)`)
@@ -86,6 +143,7 @@ export interface ClickAggregatorDeps {
   deadLetters: EventProducer
   logger: Logger
   milestones: readonly number[]
+  topReferrers: number
   metrics: ShortenerMetrics
 }
 
@@ -98,7 +156,8 @@ export function startClickAggregator (options: ClickAggregatorDeps): Promise<Eve
     deadLetters: options.deadLetters,
     logger: options.logger,
     validate: (event) => { assertEventData(Topics.urlClicked, event.data) },
-    handleBatch: (messages, partition) => aggregateClicks(options.pool, messages, partition, options.milestones, options.metrics)
+    handleBatch: (messages, partition) =>
+      aggregateClicks(options.pool, messages, partition, options.milestones, options.metrics, options.topReferrers)
   })
 }
 
@@ -106,6 +165,7 @@ export interface ClickAggregatorOptions {
   groupId: string
   /** Click counts that emit url.milestone, e.g. "100,1000,10000". */
   milestones: string
+  topReferrers: number
 }
 
 /**
@@ -123,6 +183,7 @@ export const clickAggregator = fp(async function clickAggregator (app: FastifyIn
     deadLetters: app.eventProducer,
     logger: app.log,
     milestones,
+    topReferrers: options.topReferrers,
     metrics: app.shortenerMetrics
   })
   app.addHook('onClose', async () => { await (await aggregator).stop() })
