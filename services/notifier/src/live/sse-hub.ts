@@ -2,11 +2,16 @@
 // Redis pub/sub: each instance subscribes to a user's channel while that user has a stream
 // open on it. A stream resumes with Last-Event-ID (the change number): what was missed is read
 // from Postgres before live messages, which wait in a queue meanwhile so none slips between.
+// Delivery is at least once: a change is written once per stream, but a client that resumes
+// may be sent again a change it had (its Last-Event-ID can trail one that overtook it).
 import type { FastifyReply } from 'fastify'
 import type { Redis } from 'ioredis'
 import { liveTopic } from '../channels.ts'
 import type { NotifierMetrics } from '../metrics.ts'
 import type { Notification, NotificationStore } from '../store.ts'
+
+/** Change numbers a stream remembers having sent: far more than can arrive out of order. */
+const SENT_REMEMBERED = 1_000
 
 interface Stream {
   send: (notification: Notification) => void
@@ -43,11 +48,15 @@ export function createSseHub (options: SseHubOptions) {
       'x-accel-buffering': 'no'
     })
 
-    let lastSent = BigInt(lastEventId ?? '0')
+    // Changes already written to this stream, by change number. Not a high-water mark: with
+    // several notifier instances, changes are published in the order their transactions end,
+    // not in number order, so a lower number can arrive after a higher one and must still go.
+    const sent = new Set<string>()
     let queue: Notification[] | undefined = lastEventId === undefined ? undefined : []
     const write = (n: Notification) => {
-      if (BigInt(n.seq) <= lastSent) return
-      lastSent = BigInt(n.seq)
+      if (sent.has(n.seq)) return
+      sent.add(n.seq)
+      if (sent.size > SENT_REMEMBERED) sent.delete(sent.values().next().value!)
       raw.write(`id: ${n.seq}\nevent: notification\ndata: ${JSON.stringify(n)}\n\n`)
     }
     const stream: Stream = { send: (n) => { if (queue) queue.push(n); else write(n) }, end: () => { raw.end() } }

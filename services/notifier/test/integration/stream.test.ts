@@ -4,6 +4,10 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Topics } from '@shortfeed/common'
+import { testServers, uniqueName } from '@shortfeed/test-harness'
+import { Redis } from 'ioredis'
+import { liveChannel } from '../../src/channels.ts'
+import type { Notification } from '../../src/store.ts'
 import { asUser, buildNotifier, eventProducer, eventually, usersApi } from '../helper.ts'
 
 const users = await usersApi()
@@ -96,6 +100,33 @@ test('a notification reaches an open stream on another instance, heartbeats keep
   await follow(dave, bob)
   await eventually(() => resumed.notifications().length, (n) => n >= 2, SHARED_TOPICS_MS)
   assert.deepEqual(resumed.notifications().map((n) => n.text), [`@${carol.handle} followed you`, `@${dave.handle} followed you`])
+})
+
+test('changes published out of number order (two notifier instances racing) all reach the stream, each once', async () => {
+  const prefix = `${uniqueName('live')}:`
+  const app = await buildNotifier({ ...env, REDIS_KEY_PREFIX: prefix })
+  const erin = users.add()
+  const stream = await openStream(await baseUrlOf(app), erin.id)
+  const redis = new Redis((await testServers()).redisUrl)
+  after(() => { redis.disconnect() })
+  const live = liveChannel(redis, prefix)
+  const change = (seq: string): Notification => ({
+    id: seq,
+    type: 'follow',
+    text: `change ${seq}`,
+    actorIds: [],
+    actorCount: 1,
+    data: {},
+    createdAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    read: false,
+    seq
+  })
+  // Instance B's transaction took number 20 and ended first; instance A's 19 is published after.
+  for (const seq of ['20', '19', '20', '21']) await live.deliver(erin.id, change(seq))
+  await eventually(() => stream.notifications().length, (n) => n >= 3)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  assert.deepEqual(stream.notifications().map((n) => n.id), ['20', '19', '21'])
 })
 
 test('another user\'s stream does not see my notifications; no identity, no stream', async () => {
