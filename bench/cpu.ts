@@ -26,6 +26,7 @@ import autocannon from 'autocannon'
 import { createApi } from './lib/api.ts'
 import { median } from './lib/load.ts'
 import { seedCelebrityReader } from './scenarios/timeline.ts'
+import { clickHeaders } from './lib/clicks.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -118,7 +119,7 @@ try {
     const requests = () => target === 'timeline'
       // Signed per request: a signature is valid for a minute, a slow run lasts longer.
       ? [{ path: '/api/v1/timeline?limit=20', setupRequest: (request: autocannon.Request) => ({ ...request, headers: signIdentity(secret, reader!.id) }) }]
-      : codes.map((c) => ({ path: `/${c}` }))
+      : codes.map((c, i) => ({ path: `/${c}`, headers: clickHeaders(i) }))
     const expected = target === 'timeline' ? '2xx' : '3xx'
     const run = (url: string) => autocannon({ url, connections: 32, amount, requests: requests() })
     for (const s of sides) await run(s.url) // warm-up

@@ -11,6 +11,7 @@ import { freePort, spawnServer, waitUntilReady, type ServerProcess } from '@shor
 import { SERVICE_HEAP_FLAGS, startStack, type Stack } from '@shortfeed/infra/stack'
 import { Redis } from 'ioredis'
 import { createApi } from './lib/api.ts'
+import { clickHeaders } from './lib/clicks.ts'
 import { measure, type LoadResult, type LoadTarget } from './lib/load.ts'
 import { printReport, type Report } from './lib/report.ts'
 import { measureFanout, seedFollowers } from './scenarios/fanout.ts'
@@ -86,6 +87,8 @@ async function main () {
   const url = (name: string) => stack!.processes.find((p) => p.name === name)!.url
   const gatewayUrl = url('gateway')
   const shortenerUrl = url('shortener')
+  // The same shortener without click enrichment: the row beside "shortener direct" prices it.
+  const plain = await stack.launch('shortener', { CLICK_ENRICHMENT_ENABLED: 'false' })
   const baseline = await startHelper('baseline', 'baseline.ts', { REDIS_URL: stack.infra.redisUrl, KEY_PREFIX: 'baseline:' })
   const minimalProxy = await startHelper('minimal-proxy', 'minimal-proxy.ts', { UPSTREAM: shortenerUrl })
   log(`stack ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; seeding`)
@@ -102,16 +105,20 @@ async function main () {
     // Warm the shortener's cache: the scenario is the cache-hit path.
     await fetch(`${shortenerUrl}/${code}`, { redirect: 'manual' })
     await fetch(`${url('shortener-2')}/${code}`, { redirect: 'manual' })
+    await fetch(`${plain.url}/${code}`, { redirect: 'manual' })
   }
   redis.disconnect()
-  const redirects = codes.map((code) => ({ path: `/${code}` }))
+  // Clicks as they arrive: from many public addresses (forwarded, as the gateway does), with
+  // referrers and browsers, so enrichment does its real work (a loopback address skips the lookup).
+  const redirects = codes.map((code, i) => ({ path: `/${code}`, headers: clickHeaders(i) }))
   const pid = (name: string) => ({ name, pid: stack!.processes.find((p) => p.name === name)!.process.pid })
   const redirectTargets: LoadTarget[] = [
     { name: 'baseline (Fastify + ioredis)', baseUrl: baseline.url, requests: redirects, expectStatus: 302, processes: [{ name: 'baseline', pid: baseline.process.pid }] },
     { name: 'shortener direct', baseUrl: shortenerUrl, requests: redirects, expectStatus: 302, processes: [pid('shortener')] },
     { name: 'minimal proxy → shortener', baseUrl: minimalProxy.url, requests: redirects, expectStatus: 302, processes: [{ name: 'proxy', pid: minimalProxy.process.pid }, pid('shortener')] },
     { name: 'gateway → shortener', baseUrl: gatewayUrl, requests: redirects, expectStatus: 302, processes: [pid('gateway'), pid('shortener')] },
-    { name: 'gateway → 2 shorteners', baseUrl: url('gateway-2'), requests: redirects, expectStatus: 302, processes: [pid('gateway-2'), pid('shortener'), pid('shortener-2')] }
+    { name: 'gateway → 2 shorteners', baseUrl: url('gateway-2'), requests: redirects, expectStatus: 302, processes: [pid('gateway-2'), pid('shortener'), pid('shortener-2')] },
+    { name: 'shortener, click enrichment off', baseUrl: plain.url, requests: redirects, expectStatus: 302, processes: [{ name: 'shortener', pid: plain.process.pid }] }
   ]
   const load = { durationSeconds, warmupSeconds, runs, connections }
 

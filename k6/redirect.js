@@ -2,7 +2,10 @@
 // drawn from a Zipf distribution (a few links take most clicks). Shows the best case of the
 // shortener — Redis hit, 302, click published without waiting — and what the gateway adds on
 // top. Knobs: RATE, LINKS, ZIPF_S; REDIRECT_URL to aim at the shortener directly; on the stack,
-// CACHE_ENABLED=false turns every redirect into a Postgres read.
+// CACHE_ENABLED=false turns every redirect into a Postgres read. Each click comes from another
+// public address (X-Forwarded-For), browser and referrer, as real clicks do, so click analytics
+// (GET /api/v1/urls/{code}/stats) fill up; through the gateway the addresses count only where it
+// trusts the client's X-Forwarded-For (TRUST_PROXY), aimed at the shortener they always do.
 import http from 'k6/http'
 import { check } from 'k6'
 import { Counter } from 'k6/metrics'
@@ -47,9 +50,30 @@ export function setup () {
   return { links, before: scrape(SHORTENER_METRICS_URL, COUNTERS) }
 }
 
+const AGENTS = [
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+  'Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36',
+  'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'
+]
+const REFERRERS = ['https://news.example/story', 'https://www.social.example/feed', 'https://mail.example/inbox', null]
+let clicks = 0
+
+/** The next click's client: a public IPv4 address, a browser and, three times in four, a referrer. */
+function clientHeaders (i) {
+  const headers = {
+    'X-Forwarded-For': `${(i * 37) % 200 + 11}.${(i * 13) % 250}.${i % 250}.${(i * 7) % 250 + 1}`,
+    'User-Agent': AGENTS[i % AGENTS.length]
+  }
+  const referrer = REFERRERS[i % REFERRERS.length]
+  if (referrer) headers.Referer = referrer
+  return headers
+}
+
 export function redirect (data) {
   const link = data.links[pickIndex()]
-  const res = http.get(`${REDIRECT_URL}/${link.code}`, redirectParams)
+  const res = http.get(`${REDIRECT_URL}/${link.code}`, { ...redirectParams, headers: clientHeaders(clicks++) })
   check(res, {
     'redirects to the link': (r) => (r.status === 302 || r.status === 301) && header(r, 'location') === link.url
   }, { endpoint: 'redirect' })

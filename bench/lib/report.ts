@@ -30,6 +30,13 @@ function table (headers: string[], rows: string[][]): string {
 export const TIMELINE_READ_BEFORE_US = 1_462
 
 const cpuOf = (x: LoadResult, name: string) => x.cpu.find((c) => c.name === name)?.us ?? NaN
+
+/** Shortener CPU per redirect with enrichment minus without (rows 2 and 6 of the redirect table). */
+function enrichmentCost (r: Report): string {
+  const on = cpuOf(r.redirectMax[1]!, 'shortener')
+  const off = cpuOf(r.redirectMax[5]!, 'shortener')
+  return `${(on - off).toFixed(0)} µs (${int(on)} vs ${int(off)} µs)`
+}
 const times = (a: number, b: number) => `${(a / b).toFixed(2)} × (${int(a)} vs ${int(b)} µs)`
 
 export function checkTargets (r: Report): Array<{ target: string, value: string, met: boolean }> {
@@ -74,6 +81,7 @@ export function printReport (r: Report): void {
     table(['target', 'req/s', 'p50 ms', 'p99 ms', '× baseline', 'failures', 'CPU µs/request'],
       r.redirectMax.map((x) => [x.name, int(x.rps), ms(x.p50), ms(x.p99), x.ratio.toFixed(2), String(x.failures), cpu(x)])),
     `gateway vs minimal proxy: ${(r.redirectMax[3]!.rps / r.redirectMax[2]!.rps).toFixed(2)} × the throughput (the gateway's own features: auth, limiter, breaker, headers, metrics, access log)`,
+    ...(r.redirectMax[5] ? [`click enrichment (country, referrer host, device class): ${enrichmentCost(r)} per redirect in the shortener, measured as the difference of the two shortener rows`] : []),
     ...(r.redirectMax[4] ? [`2 shorteners vs 1 behind a gateway: ${(r.redirectMax[4].rps / r.redirectMax[3]!.rps).toFixed(2)} × the throughput — on ${r.machine.cores} cores shared with the load generator, Redis and the gateway, a second instance adds processes, not cores (docs/performance.md)`] : []),
     '',
     `Redirect, cache hit — latency at a fixed ${int(r.fixedRate)} req/s (half the baseline's maximum)`,
