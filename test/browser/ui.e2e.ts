@@ -133,6 +133,15 @@ async function signUp (page: Page, handle: string) {
   await page.getByRole('navigation', { name: 'Main' }).waitFor({ timeout: WAIT_MS })
 }
 
+const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1'
+
+/** A table's body rows as text cells, sorted (its order among equal counts is not the point). */
+async function tableRows (page: Page, testId: string): Promise<string[][]> {
+  const rows: string[][] = []
+  for (const row of await page.getByTestId(testId).locator('tbody tr').all()) rows.push((await row.locator('td').allInnerTexts()).map((t) => t.trim()))
+  return rows.sort((x, y) => (x.join() < y.join() ? -1 : 1))
+}
+
 /** The newest "under the hood" record for an action. */
 function hoodRecord (page: Page, action: RegExp) {
   return page.getByTestId('hood-record').filter({ hasText: action }).first()
@@ -191,6 +200,26 @@ test('two people use Shortfeed in a browser, and the panel shows the designs at 
   await a.keyboard.press('Enter')
   await hoodRecord(a, /Check the redirect/).getByTestId('hood-cache').filter({ hasText: 'cache hit (Redis)' }).waitFor()
   await screenshot(a, 'link-clicked')
+
+  // 3b. The link's page: Bob's click by referrer and device (from loopback: no country), as a
+  // chart; a click from another browser while Alice watches shows up without a reload.
+  await tabTo(a, new RegExp(`^Stats of ${code}$`))
+  await a.keyboard.press('Enter')
+  await a.getByTestId('stats-total').filter({ hasText: /^1$/ }).waitFor({ timeout: WAIT_MS })
+  assert.deepEqual(await tableRows(a, 'stats-referrers'), [['(direct)', '1']])
+  assert.deepEqual(await tableRows(a, 'stats-countries'), [['unknown', '1']])
+  const phone = await browser.newContext({ userAgent: IPHONE })
+  const tap = await phone.newPage()
+  await tap.goto(shortUrl, { referer: 'https://www.news.example/story' })
+  await phone.close()
+  await a.getByTestId('stats-total').filter({ hasText: /^2$/ }).waitFor({ timeout: WAIT_MS })
+  assert.deepEqual(await tableRows(a, 'stats-referrers'), [['(direct)', '1'], ['news.example', '1']])
+  assert.ok((await tableRows(a, 'stats-devices')).some(([device, clicks]) => device === 'mobile' && clicks === '1'), 'the phone counts as mobile')
+  const bars = await Promise.all((await a.getByTestId('stats-chart').locator('rect').all()).map(async (r) => Number(await r.getAttribute('data-clicks'))))
+  assert.equal(bars.length, 25, 'a bar per hour of the last day')
+  assert.equal(bars.reduce((sum, n) => sum + n, 0), 2)
+  await assertAccessible(a, 'link stats')
+  await screenshot(a, 'link-stats')
 
   // 4. Bob finds Alice and follows her; Alice's follow notification arrives live.
   await b.getByRole('link', { name: 'People' }).click()

@@ -190,4 +190,15 @@ export interface Link {
 }
 export interface Post { id: string, authorId: string, authorHandle: string, text: string, createdAt: string, source?: 'push' | 'pull' }
 export interface Notification { id: string, type: string, text: string, createdAt: string, updatedAt: string, read: boolean, seq: string }
+export interface ClickStats {
+  code: string
+  from: string
+  to: string
+  granularity: 'hour' | 'day'
+  total: number
+  series: Array<{ at: string, clicks: number }>
+  countries: Array<{ value: string, clicks: number }>
+  referrers: Array<{ value: string, clicks: number }>
+  devices: Array<{ value: string, clicks: number }>
+}
 export interface RedirectPreview { code: string, status: 301 | 302, location: string, cache: CacheOutcome }

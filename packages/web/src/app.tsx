@@ -5,6 +5,7 @@ import { call, setToken, type Notification, type Page, type User } from './api.t
 import { HoodPanel } from './hood-panel.tsx'
 import { openLiveNotifications } from './live.ts'
 import { AuthView, type Session } from './views/auth.tsx'
+import { LinkStatsView } from './views/link-stats.tsx'
 import { LinksView } from './views/links.tsx'
 import { NotificationsView } from './views/notifications.tsx'
 import { PeopleView } from './views/people.tsx'
@@ -14,8 +15,13 @@ const VIEWS = [['links', 'Links'], ['timeline', 'Timeline'], ['people', 'People'
 type View = typeof VIEWS[number][0]
 
 function currentView (): View {
-  const name = location.hash.replace(/^#\/?/, '')
+  const name = location.hash.replace(/^#\/?/, '').split('/')[0]
   return VIEWS.some(([v]) => v === name) ? name as View : 'links'
+}
+
+/** The code in #/links/{code}: that link's page. */
+function currentLink (): string | null {
+  return /^#\/?links\/([A-Za-z0-9_-]{3,32})$/.exec(location.hash)?.[1] ?? null
 }
 
 function storedSession (): Session | null {
@@ -26,12 +32,13 @@ function storedSession (): Session | null {
 export function App () {
   const [session, setSession] = useState<Session | null>(storedSession)
   const [view, setView] = useState<View>(currentView)
+  const [linkCode, setLinkCode] = useState<string | null>(currentLink)
   const [traceUiUrl, setTraceUiUrl] = useState<string | null>(null)
   const [notifications, setNotifications] = useState<Notification[]>([])
   const [streamState, setStreamState] = useState<'connecting' | 'live' | 'retrying'>('connecting')
 
   useEffect(() => {
-    const onHash = () => { setView(currentView()) }
+    const onHash = () => { setView(currentView()); setLinkCode(currentLink()) }
     addEventListener('hashchange', onHash)
     void fetch('/_/config.json')
       .then(async (r) => r.ok ? await r.json() as { traceUiUrl: string | null } : null)
@@ -103,7 +110,7 @@ export function App () {
       <div class='layout'>
         <main id='main' tabIndex={-1}>
           {!session && <AuthView onSession={signedIn} />}
-          {session && view === 'links' && <LinksView />}
+          {session && view === 'links' && (linkCode ? <LinkStatsView code={linkCode} /> : <LinksView />)}
           {session && view === 'timeline' && <TimelineView />}
           {session && view === 'people' && <PeopleView me={session.user} />}
           {session && view === 'notifications' && (

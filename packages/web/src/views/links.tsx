@@ -1,5 +1,6 @@
 // Shorten a link (alias, expiry, 301/302), copy it, scan it; my links with click counts that
-// refresh while the page is open; "check the redirect" shows what the cache did.
+// refresh while the page is open, each with its analytics page (link-stats.tsx); "check the
+// redirect" shows what the cache did.
 import { useEffect, useState } from 'preact/hooks'
 import { CACHE_WORDS, call, type Link, type Page, type RedirectPreview } from '../api.ts'
 import { ErrorMessage } from '../components/error-message.tsx'
@@ -140,6 +141,7 @@ export function LinksView () {
                 <th scope='col'>Short link</th>
                 <th scope='col'>Goes to</th>
                 <th scope='col'>Clicks</th>
+                <th scope='col'>Analytics</th>
                 <th scope='col'>Redirect</th>
               </tr>
             </thead>
@@ -149,6 +151,7 @@ export function LinksView () {
                   <td><a href={link.shortUrl} target='_blank' rel='noreferrer'>{link.code}</a></td>
                   <td class='url'>{link.url}</td>
                   <td data-testid={`clicks-${link.code}`}>{link.clicks ?? 0}</td>
+                  <td><a href={`#/links/${link.code}`} aria-label={`Stats of ${link.code}`}>Stats</a></td>
                   <td><RedirectCheck code={link.code} /></td>
                 </tr>
               ))}
