@@ -29,13 +29,12 @@ export {
 export { default as health, type ReadinessCheck, type HealthOptions } from './http/health.ts'
 export {
   createServer,
-  isInternalAddress,
-  PRIVATE_NETWORKS,
   runService,
   type ServerOptions,
   type ServerConfig,
   type RunServiceOptions
 } from './http/server.ts'
+export { inNetworks, isInternalAddress, networkList, PRIVATE_NETWORKS } from './http/networks.ts'
 export { default as postgresPlugin, type PostgresPluginOptions } from './plugins/postgres.ts'
 export { default as redisPlugin, type RedisPluginOptions } from './plugins/redis.ts'
 export { default as kafkaPlugin, type KafkaPluginOptions } from './plugins/kafka.ts'

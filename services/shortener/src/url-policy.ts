@@ -1,8 +1,8 @@
 // What may be shortened and which aliases may be taken. Everything here is checked before
 // anything is written, and each refusal says exactly why.
-import { BlockList } from 'node:net'
 import { domainToASCII, domainToUnicode } from 'node:url'
 import createError from '@fastify/error'
+import { networkList } from '@shortfeed/common'
 
 export const MAX_URL_LENGTH = 2_048
 export const ALIAS_PATTERN = /^[A-Za-z0-9_-]{3,32}$/
@@ -55,11 +55,7 @@ export function checkTargetUrl (raw: string, selfHosts: ReadonlySet<string>): st
 
 // Loopback and "this host" addresses in every spelling the URL parser leaves: 0.0.0.0 and
 // [::] reach the local machine on Linux, and [::ffff:7f00:1] is 127.0.0.1.
-const loopback = new BlockList()
-loopback.addSubnet('127.0.0.0', 8, 'ipv4')
-loopback.addSubnet('0.0.0.0', 8, 'ipv4')
-loopback.addAddress('::1', 'ipv6')
-loopback.addAddress('::', 'ipv6')
+const loopback = networkList(['127.0.0.0/8', '0.0.0.0/8', '::1/128', '::/128'])
 
 /** A loopback or unspecified address, or a *.localhost name (RFC 6761: always loopback). */
 export function isLoopbackHost (host: string): boolean {

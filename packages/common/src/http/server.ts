@@ -2,7 +2,6 @@
 // inject) and runService, the tiny main: validate the environment, build, listen, and close
 // gracefully on signals.
 import { randomUUID } from 'node:crypto'
-import { BlockList, isIPv4 } from 'node:net'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
@@ -15,6 +14,7 @@ import { bufferedStdout, isPretty, loggerOptions, redactUrl } from '../logger.ts
 import { prometheusExporter, requestDurationHistogram } from '../metrics.ts'
 import { shutdownTelemetry } from '../telemetry-state.ts'
 import health from './health.ts'
+import { isInternalAddress } from './networks.ts'
 import { ID_FORMAT, isInt64Id } from './ids.ts'
 import problemDetails, { answerClientError, sendProblem, toProblem } from './problem.ts'
 
@@ -139,26 +139,6 @@ export async function createServer (options: ServerOptions) {
     exporter.getMetricsRequestHandler(request.raw, reply.raw)
   })
   return app
-}
-
-/**
- * Loopback and private networks (RFC 1918, unique local IPv6): where the gateway and Prometheus
- * reach a service from. Services trust X-Forwarded-For from these (the gateway's) and serve
- * /metrics only to them.
- */
-export const PRIVATE_NETWORKS: readonly string[] = ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '::1/128', 'fc00::/7']
-
-const internalNetworks = new BlockList()
-for (const cidr of PRIVATE_NETWORKS) {
-  const [network, prefix] = cidr.split('/') as [string, string]
-  internalNetworks.addSubnet(network, Number(prefix), isIPv4(network) ? 'ipv4' : 'ipv6')
-}
-
-/** Loopback or a private network (RFC 1918, unique local IPv6), IPv4-mapped addresses included. */
-export function isInternalAddress (address: string): boolean {
-  const plain = address.startsWith('::ffff:') ? address.slice(7) : address
-  if (isIPv4(plain)) return internalNetworks.check(plain, 'ipv4')
-  return plain !== '' && internalNetworks.check(plain, 'ipv6')
 }
 
 const asIs = <T>(value: T): T => value

@@ -50,6 +50,58 @@ async function newTopic () {
   return topic
 }
 
+type ConsumerOptions = Parameters<typeof startEventConsumer>[0]
+
+/** A consumer of `topic` in a group of its own, stopped when the test ends; `options` override. */
+async function consume (topic: string, options: Pick<ConsumerOptions, 'handle'> & Partial<ConsumerOptions>) {
+  const consumer = await startEventConsumer({ kafka, groupId: uniqueName('g'), topics: [topic], deadLetters: producer, logger, ...options })
+  after(() => consumer.stop())
+  return consumer
+}
+
+/**
+ * Publishes an event whose handling throws what `failure` returns for its n-th call (until it
+ * returns undefined), then waits for it to be dealt with; says how many calls it took and how
+ * many messages were parked in the DLQ.
+ */
+async function handleFailingEvent (options: Pick<ConsumerOptions, 'attempts' | 'backoff'>, failure: (call: number) => Error | undefined) {
+  const topic = await newTopic()
+  const dlq = await collect(deadLetterTopic(topic))
+  const handled: string[] = []
+  const sentinel = createEvent(topic, {}, { source: 'test' })
+  let calls = 0
+  await consume(topic, {
+    ...options,
+    handle: async (event) => {
+      if (event.id === sentinel.id) {
+        handled.push(event.id)
+        return
+      }
+      const error = failure(++calls)
+      if (error) throw error
+    }
+  })
+  await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }, { key: 'k', event: sentinel }])
+  await afterSentinels(topic, 'k', handled, dlq)
+  return { calls, parked: dlq.length - 1 }
+}
+
+/** Throws on an event marked poison, records every other one's id in `handled`. */
+function failOnPoison (handled: string[]) {
+  return async (event: EventEnvelope) => {
+    if ((event.data as { poison?: boolean }).poison) throw new TypeError('cannot handle poison')
+    handled.push(event.id)
+  }
+}
+
+/** A poison event and a fine one on the same key: one partition, so the fine one waits behind it. */
+async function publishPoisonThenFine (topic: string) {
+  const poison = createEvent(topic, { poison: true }, { source: 'test' })
+  const fine = createEvent(topic, { poison: false }, { source: 'test' })
+  await producer.publish(topic, [{ key: 'same', event: poison }, { key: 'same', event: fine }])
+  return { poison, fine }
+}
+
 before(async () => {
   const servers = await testServers()
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
@@ -79,17 +131,11 @@ describe('event producer and consumer', () => {
   test('when an event is published in a trace, then the consumer gets the envelope, key, headers and the same trace', async () => {
     const topic = await newTopic()
     const received: Array<{ event: EventEnvelope, key: string | null, headers: Record<string, string>, traceId: string | undefined }> = []
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId: uniqueName('g'),
-      topics: [topic],
-      deadLetters: producer,
-      logger,
+    await consume(topic, {
       handle: async (event, meta) => {
         received.push({ event, key: meta.key, headers: meta.headers, traceId: trace.getSpanContext(context.active())?.traceId })
       }
     })
-    after(() => consumer.stop())
 
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
     const parent = trace.setSpanContext(context.active(), { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED, isRemote: true })
@@ -107,80 +153,30 @@ describe('event producer and consumer', () => {
   })
 
   test('when a handler fails twice then succeeds, then the event is handled and nothing is dead-lettered', async () => {
-    const topic = await newTopic()
-    const dlq = await collect(deadLetterTopic(topic))
-    const handled: string[] = []
-    const sentinel = createEvent(topic, {}, { source: 'test' })
-    let calls = 0
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId: uniqueName('g'),
-      topics: [topic],
-      deadLetters: producer,
-      logger,
-      attempts: 5,
-      backoff: { initialMs: 10, maxMs: 50 },
-      handle: async (event) => {
-        if (event.id === sentinel.id) handled.push(event.id)
-        else if (++calls < 3) throw new Error('transient')
-      }
-    })
-    after(() => consumer.stop())
-    await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }, { key: 'k', event: sentinel }])
-    await afterSentinels(topic, 'k', handled, dlq)
+    const { calls, parked } = await handleFailingEvent({ attempts: 5, backoff: { initialMs: 10, maxMs: 50 } },
+      (call) => call < 3 ? new Error('transient') : undefined)
     assert.equal(calls, 3)
-    assert.equal(dlq.length, 1, 'only the DLQ sentinel')
+    assert.equal(parked, 0)
   })
 
   test('when a handler fails because a dependency is down, then it is retried past the attempts until the dependency is back, never dead-lettered', async () => {
-    const topic = await newTopic()
-    const dlq = await collect(deadLetterTopic(topic))
-    const handled: string[] = []
-    const sentinel = createEvent(topic, {}, { source: 'test' })
-    let calls = 0
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId: uniqueName('g'),
-      topics: [topic],
-      deadLetters: producer,
-      logger,
-      attempts: 2,
-      backoff: { initialMs: 10, maxMs: 20 },
-      handle: async (event) => {
-        if (event.id === sentinel.id) handled.push(event.id)
-        // What pg throws while Postgres is restarting.
-        else if (++calls < 6) throw Object.assign(new Error('the database system is starting up'), { code: '57P03' })
-      }
-    })
-    after(() => consumer.stop())
-    await producer.publish(topic, [{ key: 'k', event: createEvent(topic, {}, { source: 'test' }) }, { key: 'k', event: sentinel }])
-    await afterSentinels(topic, 'k', handled, dlq)
+    // What pg throws while Postgres is restarting.
+    const { calls, parked } = await handleFailingEvent({ attempts: 2, backoff: { initialMs: 10, maxMs: 20 } },
+      (call) => call < 6 ? Object.assign(new Error('the database system is starting up'), { code: '57P03' }) : undefined)
     assert.equal(calls, 6)
-    assert.equal(dlq.length, 1, 'only the DLQ sentinel')
+    assert.equal(parked, 0)
   })
 
   test('when a handler keeps failing, then the message goes to the DLQ with the error and attempts, and the partition moves on', async () => {
     const topic = await newTopic()
     const dlq = await collect(deadLetterTopic(topic))
     const handled: string[] = []
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId: uniqueName('g'),
-      topics: [topic],
-      deadLetters: producer,
-      logger,
+    await consume(topic, {
       attempts: 3,
       backoff: { initialMs: 10, maxMs: 50 },
-      handle: async (event) => {
-        if ((event.data as { poison?: boolean }).poison) throw new TypeError('cannot handle poison')
-        handled.push(event.id)
-      }
+      handle: failOnPoison(handled)
     })
-    after(() => consumer.stop())
-    const poison = createEvent(topic, { poison: true }, { source: 'test' })
-    const fine = createEvent(topic, { poison: false }, { source: 'test' })
-    // Same key, same partition: the good event waits behind the poison one.
-    await producer.publish(topic, [{ key: 'same', event: poison }, { key: 'same', event: fine }])
+    const { poison, fine } = await publishPoisonThenFine(topic)
 
     await eventually(() => [dlq.length, handled.length], ([parked, done]) => parked === 1 && done === 1)
     const parked = dlq[0]!
@@ -199,10 +195,7 @@ describe('event producer and consumer', () => {
     const topic = await newTopic()
     const dlq = await collect(deadLetterTopic(topic))
     const handled: string[] = []
-    const consumer = await startEventConsumer({
-      kafka, groupId: uniqueName('g'), topics: [topic], deadLetters: producer, logger, handle: async (e) => { handled.push(e.id) }
-    })
-    after(() => consumer.stop())
+    await consume(topic, { handle: async (e) => { handled.push(e.id) } })
     await producer.sendRaw(topic, [{ key: 'x', value: Buffer.from('not json'), headers: {} }])
     const good = createEvent(topic, {}, { source: 'test' })
     await producer.publish(topic, [{ key: 'x', event: good }])
@@ -227,22 +220,12 @@ describe('event producer and consumer', () => {
         await producer.sendRaw(target, messages)
       }
     }
-    const consumer = await startEventConsumer({
-      kafka,
-      groupId: uniqueName('g'),
-      topics: [topic],
+    await consume(topic, {
       deadLetters: flakyDeadLetters,
-      logger,
       attempts: 1,
-      handle: async (event) => {
-        if ((event.data as { poison?: boolean }).poison) throw new TypeError('cannot handle poison')
-        handled.push(event.id)
-      }
+      handle: failOnPoison(handled)
     })
-    after(() => consumer.stop())
-    const poison = createEvent(topic, { poison: true }, { source: 'test' })
-    const fine = createEvent(topic, { poison: false }, { source: 'test' })
-    await producer.publish(topic, [{ key: 'same', event: poison }, { key: 'same', event: fine }])
+    const { poison, fine } = await publishPoisonThenFine(topic)
 
     await eventually(() => [dlq.length, handled.length], ([parked, done]) => parked === 1 && done === 1)
     assert.ok(parkingFailures >= 2, 'the crash happened and the message was parked on a later try')
@@ -271,10 +254,7 @@ describe('event producer and consumer', () => {
     first = undefined
 
     const redelivered: string[] = []
-    const second = await startEventConsumer({
-      kafka, groupId, topics: [topic], deadLetters: producer, logger, handle: async (e) => { redelivered.push(e.id) }
-    })
-    after(() => second.stop())
+    await consume(topic, { groupId, handle: async (e) => { redelivered.push(e.id) } })
     await eventually(() => redelivered.length, (n) => n === 1)
     assert.deepEqual(redelivered, [event.id])
   })

@@ -167,7 +167,7 @@ describe('health', () => {
 
 describe('metrics endpoint', () => {
   test('only loopback and private networks may read /metrics', async () => {
-    const { isInternalAddress } = await import('../../src/http/server.ts')
+    const { isInternalAddress } = await import('../../src/http/networks.ts')
     for (const ip of ['127.0.0.1', '::1', '::ffff:127.0.0.1', '10.1.2.3', '172.20.0.5', '192.168.1.1', 'fd00::1']) assert.equal(isInternalAddress(ip), true, ip)
     for (const ip of ['8.8.8.8', '172.32.0.1', '2001:db8::1', '::ffff:1.1.1.1', '']) assert.equal(isInternalAddress(ip), false, ip)
   })

@@ -3,15 +3,17 @@
 // lookup, loaded once), the referrer's host, and a device class. The raw address never leaves
 // this process: url.clicked carries the country, not the IP.
 //
-// It runs in the click publisher's flush, off the redirect's path, and costs ~3–4 µs a click
-// (bench/enrichment.ts): the country lookup ~2.5 µs, the referrer's host a regular expression,
-// and the device class an LRU hit — user agents repeat, and parsing one costs ~40 µs.
+// It runs in the click publisher's flush, off the redirect's path, and costs ~2.5 µs a click
+// (bench/enrichment.ts): the country ~1.8 µs (the range check and the mmdb lookup), the
+// referrer's host a regular expression, and the device class an LRU hit — user agents repeat,
+// and parsing one costs ~20 µs.
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
 import Bowser from 'bowser'
 import { isbot } from 'isbot'
 import { LRUCache } from 'lru-cache'
 import maxmind from 'maxmind'
+import { inNetworks, networkList, PRIVATE_NETWORKS } from '@shortfeed/common'
 
 /** ip-location-db's records are { country_code }, not MaxMind's own shape. */
 interface CountryReader { get: (ip: string) => { country_code?: string } | null }
@@ -44,8 +46,9 @@ export function defaultGeoDatabase (): string {
   return createRequire(import.meta.url).resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb')
 }
 
-// Loopback, private, link-local, CGNAT and unique-local ranges: a country means nothing there.
-const NOT_PUBLIC = /^(?:127\.|10\.|192\.168\.|169\.254\.|172\.(?:1[6-9]|2\d|3[01])\.|100\.(?:6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|0\.|::1$|::$|f[cd]|fe[89ab])/i
+// Loopback, private, link-local, CGNAT, "this network" and unique-local ranges: a country means
+// nothing there.
+const NOT_PUBLIC = networkList([...PRIVATE_NETWORKS, '0.0.0.0/8', '100.64.0.0/10', '169.254.0.0/16', '::/128', 'fe80::/10'])
 
 export function referrerHost (referrer: string | undefined): string {
   if (!referrer) return DIRECT
@@ -71,7 +74,7 @@ export async function createClickEnricher (options: { geoDatabase?: string | und
   function country (ip: string): string {
     // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
     const address = ip.startsWith('::ffff:') ? ip.slice(7) : ip
-    if (isIP(address) === 0 || NOT_PUBLIC.test(address)) return UNKNOWN
+    if (isIP(address) === 0 || inNetworks(NOT_PUBLIC, address)) return UNKNOWN
     return reader.get(address)?.country_code ?? UNKNOWN
   }
 
