@@ -60,7 +60,7 @@ export async function buildApp (config: ShortenerConfig) {
   await app.register(redirectRoute, { status: config.REDIRECT_STATUS })
 
   // Workers: they start with the app, in the background, and stop when it closes.
-  await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY })
+  await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY, backlogGauge: app.shortenerMetrics.outboxBacklog })
   if (config.CLICK_AGGREGATOR_ENABLED) {
     await app.register(clickAggregator, {
       groupId: config.CLICK_AGGREGATOR_GROUP, milestones: config.MILESTONES, topReferrers: config.CLICK_TOP_REFERRERS

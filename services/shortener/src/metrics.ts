@@ -20,7 +20,8 @@ export function createShortenerMetrics () {
       description: 'url.clicked events lost: Kafka unreachable or the buffer full'
     }),
     clicksAggregated: meter.createCounter('shortener_clicks_aggregated', { description: 'Clicks added to link counts' }),
-    milestonesReached: meter.createCounter('shortener_milestones', { description: 'url.milestone events enqueued' })
+    milestonesReached: meter.createCounter('shortener_milestones', { description: 'url.milestone events enqueued' }),
+    outboxBacklog: meter.createObservableGauge('shortener_outbox_backlog', { description: 'Events written but not yet published to Kafka' })
   }
 }
 

@@ -61,12 +61,6 @@ export async function buildApp (config: TimelineConfig) {
   await app.register(timelineRoutes, { home })
 
   // Workers: the relay starts with the app, in the background, and stops when it closes.
-  await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY })
-  const observeBacklog = async (result: { observe: (value: number) => void }) => {
-    result.observe(await app.outboxBacklog().catch(() => 0))
-  }
-  const { outboxBacklog } = app.timelineMetrics
-  outboxBacklog.addCallback(observeBacklog)
-  app.addHook('onClose', async () => { outboxBacklog.removeCallback(observeBacklog) })
+  await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY, backlogGauge: app.timelineMetrics.outboxBacklog })
   return app
 }

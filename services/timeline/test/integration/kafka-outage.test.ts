@@ -39,7 +39,10 @@ test('when Kafka is down while posting, then every post arrives once after it re
   phase('kafka stopped')
   const posted: string[] = []
   for (let i = 0; i < 5; i++) posted.push((await post(api, author.id, `during outage ${i}`)).id)
-  assert.ok((await api.pg.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n >= 5, 'events wait in the outbox')
+  const waiting = (await api.pg.query('SELECT count(*)::int AS n FROM outbox')).rows[0].n
+  assert.ok(waiting >= 5, 'events wait in the outbox')
+  const gauge = /^timeline_outbox_backlog(?:\{[^}]*\})? (\d+)/m.exec((await api.inject({ url: '/metrics' })).body)
+  assert.equal(Number(gauge?.[1]), waiting, 'the backlog gauge shows what waits')
 
   kafka = await startNativeKafka({ dir, ...ports })
   phase('kafka back')
