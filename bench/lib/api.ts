@@ -1,17 +1,11 @@
 // The bench's own client for the public API: setup goes through the gateway like any user's.
+import { apiCall } from '@shortfeed/infra/client'
+
 export interface User { id: string, handle: string, token: string }
 
 export function createApi (gatewayUrl: string) {
-  async function call<T> (method: string, path: string, body?: unknown, token?: string): Promise<T> {
-    const res = await fetch(`${gatewayUrl}${path}`, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    })
-    const text = await res.text()
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`)
-    return (text ? JSON.parse(text) : undefined) as T
-  }
+  const call = <T>(method: string, path: string, body?: unknown, token?: string): Promise<T> =>
+    apiCall<T>(gatewayUrl, method, path, { body, token })
 
   return {
     call,

@@ -2,6 +2,7 @@
 // Alice's link (made with an Idempotency-Key), her post mentioning Bob, Bob following her, and
 // the notifications that follow from it.
 import assert from 'node:assert/strict'
+import { apiRequest, type ApiRequestOptions } from '@shortfeed/infra/client'
 import { eventually, uniqueName } from '../harness.ts'
 import type { AbuseStack } from './stack.ts'
 
@@ -21,19 +22,11 @@ export interface Fixture {
 
 export interface CallResult { status: number, headers: Record<string, string>, json: Record<string, unknown> }
 
-/** One well-formed request through the gateway (fetch), with a token when given. */
-async function call (gateway: string, method: string, path: string, options: { token?: string, body?: unknown, headers?: Record<string, string> } = {}): Promise<CallResult> {
-  const response = await fetch(`${gateway}${path}`, {
-    method,
-    headers: {
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers
-    },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) })
-  })
-  const text = await response.text()
-  return { status: response.status, headers: Object.fromEntries(response.headers), json: text ? JSON.parse(text) as Record<string, unknown> : {} }
+/** One well-formed request through the gateway, with a token when given; `json` is {} unless JSON came back. */
+async function call (gateway: string, method: string, path: string, options: ApiRequestOptions = {}): Promise<CallResult> {
+  const answer = await apiRequest<unknown>(gateway, method, path, options)
+  const json = typeof answer.body === 'object' && answer.body !== null ? answer.body as Record<string, unknown> : {}
+  return { status: answer.status, headers: Object.fromEntries(answer.headers), json }
 }
 
 export async function signUp (gateway: string, prefix: string): Promise<User> {

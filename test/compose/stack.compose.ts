@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
+import { apiRequest, type ApiAnswer, type ApiRequestOptions } from '@shortfeed/infra/client'
 import { eventually, uniqueName } from '../harness.ts'
 
 const root = new URL('../../', import.meta.url).pathname
@@ -37,18 +38,8 @@ async function phase<T> (name: string, work: () => Promise<T>): Promise<T> {
   return result
 }
 
-async function api<T = Record<string, unknown>> (method: string, path: string, options: { token?: string, body?: unknown } = {}): Promise<{ status: number, headers: Headers, body: T }> {
-  const res = await fetch(`${gateway}${path}`, {
-    method,
-    redirect: 'manual',
-    headers: {
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {})
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {})
-  })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, body: (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T }
+async function api<T = Record<string, unknown>> (method: string, path: string, options: ApiRequestOptions = {}): Promise<ApiAnswer<T>> {
+  return await apiRequest<T>(gateway, method, path, options)
 }
 
 /** As a polite client does: a 429 waits out its Retry-After and asks again. */

@@ -4,6 +4,7 @@
 // back from GET /api/v1/urls/{code}/stats exactly as they were sent.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { apiRequest, type ApiRequestOptions } from '@shortfeed/infra/client'
 import { eventually, uniqueName } from '../harness.ts'
 import { startAbuseStack } from '../abuse/stack.ts'
 
@@ -14,16 +15,8 @@ const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebK
 const WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36'
 const IPAD = 'Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1'
 
-async function api (method: string, path: string, options: { token?: string, body?: unknown } = {}) {
-  const res = await fetch(`${gateway}${path}`, {
-    method,
-    headers: {
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {})
-    },
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) })
-  })
-  return { status: res.status, body: await res.json() as Record<string, any> }
+async function api (method: string, path: string, options: ApiRequestOptions = {}) {
+  return await apiRequest<Record<string, any>>(gateway, method, path, options)
 }
 
 const byValue = (list: Array<{ value: string, clicks: number }>) => Object.fromEntries(list.map((r) => [r.value, r.clicks]))

@@ -2,14 +2,11 @@
 // throw on anything but success; the calls the load makes return the status instead, because
 // counting failures is the point there.
 import { randomBytes, randomUUID } from 'node:crypto'
+import { apiCall, apiRequest, type ApiAnswer, type ApiRequestOptions } from '@shortfeed/infra/client'
 
 export interface User { id: string, handle: string, token: string }
 
-export interface Answer<T = unknown> {
-  status: number
-  body: T
-  headers: Headers
-}
+export type Answer<T = unknown> = ApiAnswer<T>
 
 /** What a load call saw: an HTTP status, or 0 with the network error's text. */
 export interface Outcome {
@@ -18,28 +15,9 @@ export interface Outcome {
 }
 
 export function createApi (gatewayUrl: string) {
-  async function request<T> (method: string, path: string, options: { body?: unknown, token?: string, headers?: Record<string, string> } = {}): Promise<Answer<T>> {
-    const res = await fetch(`${gatewayUrl}${path}`, {
-      method,
-      redirect: 'manual',
-      headers: {
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...options.headers
-      },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) })
-    })
-    const text = await res.text()
-    let body: unknown = text
-    try { body = text ? JSON.parse(text) : undefined } catch {}
-    return { status: res.status, body: body as T, headers: res.headers }
-  }
-
-  async function ok<T> (method: string, path: string, options: { body?: unknown, token?: string, headers?: Record<string, string> } = {}): Promise<T> {
-    const answer = await request<T>(method, path, options)
-    if (answer.status >= 400) throw new Error(`${method} ${path} → ${answer.status}: ${JSON.stringify(answer.body)}`)
-    return answer.body
-  }
+  const request = <T>(method: string, path: string, options: ApiRequestOptions = {}): Promise<Answer<T>> =>
+    apiRequest<T>(gatewayUrl, method, path, options)
+  const ok = <T>(method: string, path: string, options: ApiRequestOptions = {}): Promise<T> => apiCall<T>(gatewayUrl, method, path, options)
 
   /** Every item of a cursor-paginated list, following nextCursor to the end. */
   async function all<T> (path: string, token: string): Promise<T[]> {

@@ -4,33 +4,23 @@
 // notifies once; every click is counted or reported dropped, and none is counted twice.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as delay } from 'node:timers/promises'
-import { createApi, outcomeOf } from './api.ts'
 import { sharedFaultStack } from './fault-stack.ts'
-import { countTally, expectExactlyOnce, phaseClock } from './ledger.ts'
-import { countOf, startLoad } from './load.ts'
-import { mentionsNotified, postingLoad, postsReachedTimelines, seedFeed, seedLinks, settle } from './scenarios.ts'
+import { countTally, expectExactlyOnce } from './ledger.ts'
+import { countOf } from './load.ts'
+import { beginCase, expectPostsDelivered, postingLoad, redirectLoad, seedFeed, seedLinks, settle, underFault } from './scenarios.ts'
 
 const stack = await sharedFaultStack()
 
 test('when Kafka dies under load and comes back, then nothing is lost or duplicated and redirects never fail', async (t) => {
-  await stack.ready()
-  const phase = phaseClock(t)
-  const api = createApi(stack.gatewayUrl)
+  const { phase, api } = await beginCase(t, stack)
   const feed = await seedFeed(api, { followers: 5 })
   const links = await seedLinks(api, 20)
   const droppedBefore = await stack.counter('shortener', 'shortener_clicks_dropped')
 
   const posting = postingLoad(api, feed, { workers: 2, pauseMs: 50 })
-  const redirects = startLoad({ workers: 2, pauseMs: 20, step: (w, i) => outcomeOf(() => api.redirect(links.codes[(w * 7 + i) % links.codes.length]!)) })
+  const redirects = redirectLoad(api, links)
   phase('seeded; load running')
-  await delay(2_000)
-  await stack.kafka.kill()
-  phase('kafka killed')
-  await delay(5_000)
-  await stack.kafka.start()
-  phase('kafka back')
-  await delay(3_000)
+  await underFault(phase, { holdMs: 5_000 }, ['kafka killed', () => stack.kafka.kill()], ['kafka back', () => stack.kafka.start()])
   const posted = await posting.stop()
   const redirected = await redirects.stop()
   phase('load stopped')
@@ -39,10 +29,7 @@ test('when Kafka dies under load and comes back, then nothing is lost or duplica
   expectExactlyOnce(t, 'posts accepted at the first try', countTally(posted.attempts, posted.firstTry), JSON.stringify(posted.byStatus))
   expectExactlyOnce(t, 'redirects answered 302', countTally(redirected.sent, countOf(redirected, 302)), JSON.stringify(redirected.byStatus))
 
-  const reached = await postsReachedTimelines(stack, api, feed, posted.accepted)
-  expectExactlyOnce(t, 'posts on followers\' Redis timelines', reached.redis)
-  expectExactlyOnce(t, 'posts in followers\' home timelines', reached.api)
-  expectExactlyOnce(t, '@mentions notified', await mentionsNotified(api, feed, posted.mentions))
+  await expectPostsDelivered(t, stack, api, feed, posted.accepted, { mentions: posted.mentions })
   phase('timelines and notifications checked')
 
   // Clicks are best effort by design: one Kafka could not take is dropped and reported. Every

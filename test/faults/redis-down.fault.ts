@@ -6,19 +6,16 @@
 // notified once.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setTimeout as delay } from 'node:timers/promises'
-import { createApi, outcomeOf } from './api.ts'
+import { outcomeOf } from './api.ts'
 import { sharedFaultStack } from './fault-stack.ts'
-import { countTally, expectExactlyOnce, phaseClock } from './ledger.ts'
+import { countTally, expectExactlyOnce } from './ledger.ts'
 import { countOf, startLoad } from './load.ts'
-import { mentionsNotified, postingLoad, postsReachedTimelines, seedFeed, seedLinks } from './scenarios.ts'
+import { beginCase, expectPostsDelivered, postingLoad, redirectLoad, seedFeed, seedLinks, underFault } from './scenarios.ts'
 
 const stack = await sharedFaultStack()
 
 test('when Redis dies under load and comes back empty, then redirects, posts and timeline reads go on, limits fail open, and timelines are rebuilt with every post once', async (t) => {
-  await stack.ready()
-  const phase = phaseClock(t)
-  const api = createApi(stack.gatewayUrl)
+  const { phase, api } = await beginCase(t, stack)
   const feed = await seedFeed(api, { followers: 4 })
   const links = await seedLinks(api, 20)
   const failOpenBefore = await stack.counter('gateway', 'gateway_ratelimit_fail_open')
@@ -26,16 +23,10 @@ test('when Redis dies under load and comes back empty, then redirects, posts and
   const degradedBefore = await stack.counter('timeline', 'timeline_degraded_reads')
 
   const posting = postingLoad(api, feed, { workers: 2, pauseMs: 50 })
-  const redirects = startLoad({ workers: 2, pauseMs: 20, step: (w, i) => outcomeOf(() => api.redirect(links.codes[(w * 7 + i) % links.codes.length]!)) })
+  const redirects = redirectLoad(api, links)
   const reads = startLoad({ workers: 1, pauseMs: 100, step: (_w, i) => outcomeOf(() => api.request('GET', '/api/v1/timeline', { token: feed.followers[i % feed.followers.length]!.token })) })
   phase('seeded; load running')
-  await delay(2_000)
-  await stack.redis.kill()
-  phase('redis killed')
-  await delay(6_000)
-  await stack.redis.start()
-  phase('redis back, empty')
-  await delay(3_000)
+  await underFault(phase, { holdMs: 6_000 }, ['redis killed', () => stack.redis.kill()], ['redis back, empty', () => stack.redis.start()])
   const posted = await posting.stop()
   const redirected = await redirects.stop()
   const read = await reads.stop()
@@ -52,11 +43,8 @@ test('when Redis dies under load and comes back empty, then redirects, posts and
   t.diagnostic(`rate-limit decisions taken locally while Redis was gone: ${failOpen}`)
   assert.ok(failOpen > 0, 'the limiter failed open during the outage')
 
-  const reached = await postsReachedTimelines(stack, api, feed, posted.accepted, { readFirst: true })
-  expectExactlyOnce(t, 'posts in followers\' home timelines', reached.api)
-  expectExactlyOnce(t, 'posts on followers\' rebuilt Redis timelines', reached.redis)
+  await expectPostsDelivered(t, stack, api, feed, posted.accepted, { readFirst: true, mentions: posted.mentions })
   assert.ok(await stack.counter('timeline', 'timeline_rebuilds') - rebuildsBefore >= feed.followers.length, 'each follower\'s timeline was rebuilt')
-  expectExactlyOnce(t, '@mentions notified', await mentionsNotified(api, feed, posted.mentions))
   phase('checked')
   await stack.ready()
 })

@@ -1,12 +1,27 @@
 // The workloads the fault cases share and the checks that count what arrived: a feed (an author
 // and followers whose timelines exist), short links with warm caches, a posting load that
-// retries each post with its Idempotency-Key until it is accepted, and the tallies of posts on
-// timelines and @mentions in notifications.
+// retries each post with its Idempotency-Key until it is accepted, redirects over the seeded
+// links, the timeline a fault follows under load, and the tallies of posts on timelines and
+// @mentions in notifications.
+import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import type { TestContext } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
 import { eventually } from '../harness.ts'
-import type { Api, User } from './api.ts'
-import type { FaultStack } from './fault-stack.ts'
-import { tally, type Tally } from './ledger.ts'
+import { createApi, outcomeOf, type Api, type User } from './api.ts'
+import type { FaultProxy } from './fault-proxy.ts'
+import type { FaultStack, ServiceName } from './fault-stack.ts'
+import { expectExactlyOnce, phaseClock, tally, type Tally } from './ledger.ts'
+import { startLoad, type Load } from './load.ts'
+
+/**
+ * How every case begins: the stack healthy again (the case before may have left a process
+ * restarting), a clock that prints each phase with its time, and a client of the gateway.
+ */
+export async function beginCase (t: TestContext, stack: FaultStack): Promise<{ phase: (what: string) => void, api: Api }> {
+  await stack.ready()
+  return { phase: phaseClock(t), api: createApi(stack.gatewayUrl) }
+}
 
 export interface Feed { author: User, followers: User[] }
 
@@ -42,6 +57,69 @@ export async function seedLinks (api: Api, count: number): Promise<Links> {
   const sum = async () => (await Promise.all(codes.map((c) => api.clicks(c)))).reduce((a, b) => a + b, 0)
   await eventually(sum, (n) => n === count, 60_000)
   return { codes, totalClicks: async () => await sum() - count }
+}
+
+/** Redirects over the seeded links, each worker walking the codes from its own offset. */
+export function redirectLoad (api: Api, links: Links, options: { workers?: number, pauseMs?: number } = {}): Load {
+  const { codes } = links
+  const step = (w: number, i: number) => outcomeOf(() => api.redirect(codes[(w * 7 + i) % codes.length]!))
+  return startLoad({ workers: options.workers ?? 2, pauseMs: options.pauseMs ?? 20, step })
+}
+
+type Step = [what: string, act: () => unknown]
+
+/**
+ * What a fault case does while its load runs: 2 s of normal traffic, the fault (`start`) held
+ * for `holdMs`, the recovery (`end`), then `recoverMs` more traffic, so that each load sees
+ * before, during and after. Each step is a phase in the test's output.
+ */
+export async function underFault (phase: (what: string) => void, timing: { holdMs: number, recoverMs?: number }, start: Step, end: Step): Promise<void> {
+  await delay(2_000)
+  await start[1]()
+  phase(start[0])
+  await delay(timing.holdMs)
+  await end[1]()
+  phase(end[0])
+  await delay(timing.recoverMs ?? 3_000)
+}
+
+/**
+ * A consumer SIGKILLed in the middle of a batch: it is frozen while `backlog` produces its work,
+ * thawed with latency on the server it writes to (`slowed`), and killed once `done()` reaches
+ * `doneAtLeast`, before it finishes and with offsets still uncommitted for work it did (so
+ * the restarted consumer gets that work again). Then it is restarted with the latency healed.
+ * Returns what `backlog` produced.
+ */
+export async function killMidBatch<B> (stack: FaultStack, phase: (what: string) => void, options: {
+  service: ServiceName,
+  group: string,
+  slowed: FaultProxy,
+  latencyMs: number,
+  backlog: () => Promise<B>,
+  expected: (backlog: B) => number,
+  done: () => Promise<number>,
+  doneAtLeast: number,
+  what: string
+}): Promise<B> {
+  const consumer = stack.service(options.service)
+  consumer.process.signalGroup('SIGSTOP')
+  const backlog = await options.backlog()
+  const expected = options.expected(backlog)
+  phase(`${expected} waiting for ${options.service}`)
+  options.slowed.latency(options.latencyMs)
+  consumer.process.signalGroup('SIGCONT')
+  await eventually(options.done, (n) => n >= options.doneAtLeast, 60_000)
+  consumer.process.signalGroup('SIGKILL')
+  await consumer.process.exited
+  const done = await options.done()
+  const uncommitted = await stack.uncommitted(options.group, 'post.created')
+  phase(`${options.service} killed with ${done} ${options.what} and ${uncommitted} messages uncommitted`)
+  assert.ok(done < expected, 'killed before the batch was done')
+  assert.ok(uncommitted > expected - done, 'some of the work done was not committed: it is delivered again')
+  options.slowed.heal()
+  await consumer.restart()
+  phase(`${options.service} restarted`)
+  return backlog
 }
 
 /** A 5xx answer to a write, kept to check that it was a 503 problem with Retry-After. */
@@ -219,4 +297,18 @@ export async function mentionsNotified (api: Api, feed: Feed, mentions: PostingR
     return arrivals
   }
   return tally(expected, await settle(read, (a) => tally(expected, a).lost === 0, timeoutMs))
+}
+
+/**
+ * Every accepted post stored once and on every follower's Redis and home timeline once (read
+ * through the API first where Redis was the fault), and each @mention, when given, notified once.
+ */
+export async function expectPostsDelivered (t: TestContext, stack: FaultStack, api: Api, feed: Feed, accepted: string[],
+  options: { readFirst?: boolean, mentions?: PostingResult['mentions'] } = {}): Promise<void> {
+  const stored = await stack.db('timeline').query<{ id: string }>('SELECT id FROM posts WHERE author_id = $1', [feed.author.id])
+  expectExactlyOnce(t, 'posts stored', tally(accepted, stored.rows.map((r) => r.id)))
+  const reached = await postsReachedTimelines(stack, api, feed, accepted, { readFirst: options.readFirst ?? false })
+  expectExactlyOnce(t, 'posts in followers\' home timelines', reached.api)
+  expectExactlyOnce(t, 'posts on followers\' Redis timelines', reached.redis)
+  if (options.mentions) expectExactlyOnce(t, '@mentions notified', await mentionsNotified(api, feed, options.mentions))
 }

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { connect } from 'node:net'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import { eventually } from '../harness.ts'
-import { createApi, outcomeOf, type Api, type Outcome, type User } from './api.ts'
+import { outcomeOf, type Api, type Outcome, type User } from './api.ts'
 import { sharedFaultStack, type ServiceName } from './fault-stack.ts'
-import { countTally, expectExactlyOnce, phaseClock, tally } from './ledger.ts'
-import { postsReachedTimelines, seedFeed, seedLinks } from './scenarios.ts'
+import { countTally, expectExactlyOnce } from './ledger.ts'
+import { beginCase, expectPostsDelivered, seedFeed, seedLinks } from './scenarios.ts'
 
 const stack = await sharedFaultStack()
 
@@ -35,18 +35,8 @@ async function postOutcome (api: Api, author: User, text: string): Promise<Outco
   }
 }
 
-async function checkPosts (t: TestContext, api: Api, feed: Awaited<ReturnType<typeof seedFeed>>, ids: string[]) {
-  const stored = await stack.db('timeline').query<{ id: string }>('SELECT id FROM posts WHERE author_id = $1', [feed.author.id])
-  expectExactlyOnce(t, 'posts stored', tally(ids, stored.rows.map((r) => r.id)))
-  const reached = await postsReachedTimelines(stack, api, feed, ids)
-  expectExactlyOnce(t, 'posts on followers\' Redis timelines', reached.redis)
-  expectExactlyOnce(t, 'posts in followers\' home timelines', reached.api)
-}
-
 test('when the gateway gets SIGTERM with requests in flight, then every one of them completes', async (t) => {
-  await stack.ready()
-  const phase = phaseClock(t)
-  const api = createApi(stack.gatewayUrl)
+  const { phase, api } = await beginCase(t, stack)
   const feed = await seedFeed(api, { followers: 3 })
   const links = await seedLinks(api, 10)
   const gateway = stack.service('gateway')
@@ -74,14 +64,12 @@ test('when the gateway gets SIGTERM with requests in flight, then every one of t
 
   await gateway.restart()
   phase('gateway restarted')
-  await checkPosts(t, api, feed, answered.flatMap((o) => o.id ? [o.id] : []))
+  await expectPostsDelivered(t, stack, api, feed, answered.flatMap((o) => o.id ? [o.id] : []))
   await stack.ready()
 })
 
 test('when the timeline API gets SIGTERM with posts in flight, then every one of them is stored, answered 201 and delivered', async (t) => {
-  await stack.ready()
-  const phase = phaseClock(t)
-  const api = createApi(stack.gatewayUrl)
+  const { phase, api } = await beginCase(t, stack)
   const feed = await seedFeed(api, { followers: 3 })
   const timeline = stack.service('timeline')
   // The first query of POST /posts (loading the author): once each request has sent it, each is
@@ -104,6 +92,6 @@ test('when the timeline API gets SIGTERM with posts in flight, then every one of
 
   await timeline.restart()
   phase('timeline API restarted')
-  await checkPosts(t, api, feed, answered.flatMap((o) => o.id ? [o.id] : []))
+  await expectPostsDelivered(t, stack, api, feed, answered.flatMap((o) => o.id ? [o.id] : []))
   await stack.ready()
 })
