@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Topics } from '@shortfeed/common'
+import { createParser } from 'eventsource-parser'
 import { testServers, uniqueName } from '@shortfeed/test-harness'
 import { Redis } from 'ioredis'
 import { liveChannel } from '../../src/channels.ts'
@@ -40,25 +41,18 @@ async function openStream (baseUrl: string, userId: string, lastEventId?: string
   assert.match(String(response.headers.get('content-type')), /^text\/event-stream/)
   const received: SseEvent[] = []
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+  // The parser the web UI reads the stream with (packages/web/src/live.ts).
+  const parser = createParser({
+    onEvent: (m) => { received.push({ ...(m.id === undefined ? {} : { id: m.id }), ...(m.event === undefined ? {} : { event: m.event }), data: m.data }) },
+    onRetry: (ms) => { received.push({ retry: String(ms) }) },
+    onComment: () => { received.push({ comment: true }) }
+  })
   void (async () => {
-    let buffer = ''
     try {
       for (;;) {
         const { value, done } = await reader.read()
         if (done) return
-        buffer += value
-        let end
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const event: SseEvent = {}
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) event.comment = true
-            const [field, ...rest] = line.split(': ')
-            if (field === 'id' || field === 'event' || field === 'data' || field === 'retry') event[field] = rest.join(': ')
-          }
-          received.push(event)
-        }
+        parser.feed(value)
       }
     } catch {}
   })()
