@@ -1,19 +1,20 @@
-// The gateway as a Fastify app: buildApp(config) wires load shedding, security headers, the
-// rate limiter (Redis), the token verifier, one upstream client per service, the merged
-// OpenAPI document with its UI, and the proxy that ties them together.
+// The gateway as a Fastify app: buildApp(config) registers, in order, its instruments, load
+// shedding, security headers, Redis, one upstream client per service, the rate limiter, the
+// token verifier, the merged OpenAPI document with its UI, the web UI, and the proxy route that
+// ties them together (routing.ts is its table).
 import helmet from '@fastify/helmet'
-import swaggerUi from '@fastify/swagger-ui'
 import underPressure from '@fastify/under-pressure'
 import { createServer, redisPlugin, secretNames, sendProblem } from '@shortfeed/common'
-import { createVerifier } from './auth/jwt-verifier.ts'
 import { GatewayConfig } from './config.ts'
 import { metricsPlugin } from './metrics.ts'
-import { createOpenApiAggregator } from './openapi.ts'
-import proxy from './routes/proxy.ts'
-import { createRateLimiter, parsePolicy } from './rate-limit/rate-limiter.ts'
-import type { Upstream as UpstreamName } from './routing.ts'
-import { createUpstream, type Upstream } from './upstream/upstream-client.ts'
+import apiDocs from './plugins/api-docs.ts'
+import rateLimiter from './plugins/rate-limiter.ts'
+import tokenVerifier from './plugins/token-verifier.ts'
+import upstreams from './plugins/upstreams.ts'
 import webUi, { defaultWebRoot } from './plugins/web-ui.ts'
+import { parsePolicy } from './rate-limit/rate-limiter.ts'
+import proxy from './routes/proxy.ts'
+import type { Upstream as UpstreamName } from './routing.ts'
 
 function trustProxySetting (value: string): boolean | string[] {
   if (value === 'false' || value === '') return false
@@ -34,7 +35,6 @@ export async function buildApp (config: GatewayConfig) {
     requestMetrics: false
   })
   await app.register(metricsPlugin)
-  const metrics = app.gatewayMetrics
 
   await app.register(underPressure, {
     maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
@@ -61,52 +61,25 @@ export async function buildApp (config: GatewayConfig) {
     timeline: config.UPSTREAM_TIMELINE,
     notifier: config.UPSTREAM_NOTIFIER
   }
-  const upstreams: Partial<Record<UpstreamName, Upstream>> = {}
-  for (const [name, list] of Object.entries(instances) as Array<[UpstreamName, string | undefined]>) {
-    if (!list) continue
-    upstreams[name] = createUpstream({
-      name,
-      instances: list.split(','),
-      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-      retries: config.UPSTREAM_RETRIES,
-      connections: config.UPSTREAM_CONNECTIONS,
-      breaker: {
-        errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
-        volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
-        resetTimeout: config.BREAKER_RESET_MS
-      },
-      onRetry: () => { metrics.upstreamRetries.add(1) },
-      resolveIntervalMs: config.UPSTREAM_RESOLVE_INTERVAL_MS,
-      onInstances: (origins) => { app.log.info({ upstream: name, instances: origins }, 'upstream instances') },
-      onResolveError: (err) => { app.log.warn({ err, upstream: name }, 'upstream names did not resolve; keeping the last instances') }
-    })
-  }
-  const observeBreakers = (result: { observe: (value: number, attributes: Record<string, string>) => void }) => {
-    for (const upstream of Object.values(upstreams)) result.observe(upstream.state(), { upstream: upstream.name })
-  }
-  metrics.breakerState.addCallback(observeBreakers)
-  metrics.upstreamInstances.addCallback((result) => {
-    for (const upstream of Object.values(upstreams)) result.observe(upstream.instanceCount(), { upstream: upstream.name })
+  await app.register(upstreams, {
+    instances,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    retries: config.UPSTREAM_RETRIES,
+    connections: config.UPSTREAM_CONNECTIONS,
+    breaker: {
+      errorThresholdPercentage: config.BREAKER_ERROR_PERCENT,
+      volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+      resetTimeout: config.BREAKER_RESET_MS
+    },
+    resolveIntervalMs: config.UPSTREAM_RESOLVE_INTERVAL_MS
   })
-
-  const limiter = config.RATE_LIMIT_ENABLED ? createRateLimiter(app.redis, () => { metrics.rateLimitFailOpen.add(1) }) : undefined
-  const timelineFirst = config.UPSTREAM_TIMELINE.split(',')[0]!
-  const verifier = createVerifier(config.JWKS_URL ?? `${timelineFirst}/.well-known/jwks.json`)
-
-  const docs = createOpenApiAggregator(Object.values(instances).filter((l): l is string => l !== undefined).map((l) => l.split(',')[0]!))
-  void docs.refresh()
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    transformSpecification: () => docs.document(),
-    transformSpecificationClone: false
-  })
-
+  await app.register(rateLimiter, { enabled: config.RATE_LIMIT_ENABLED })
+  await app.register(tokenVerifier, { jwksUrl: config.JWKS_URL ?? `${config.UPSTREAM_TIMELINE.split(',')[0]!}/.well-known/jwks.json` })
+  const firstInstances = Object.values(instances).filter((l): l is string => l !== undefined).map((l) => l.split(',')[0]!)
+  await app.register(apiDocs, { sources: firstInstances })
   await app.register(webUi, { root: config.WEB_ROOT ?? defaultWebRoot(), traceUiUrl: config.TRACE_UI_URL?.replace(/\/$/, '') ?? null })
 
   await app.register(proxy, {
-    upstreams,
-    verifier,
-    limiter,
     policies: {
       redirect: parsePolicy('redirect', config.RATE_LIMIT_REDIRECT),
       read: parsePolicy('read', config.RATE_LIMIT_READ),
@@ -114,16 +87,8 @@ export async function buildApp (config: GatewayConfig) {
       login: parsePolicy('login', config.RATE_LIMIT_LOGIN)
     },
     identitySecret: config.INTERNAL_AUTH_SECRET,
-    metrics,
     breakerResetSeconds: Math.ceil(config.BREAKER_RESET_MS / 1000),
     bodyLimit: config.BODY_LIMIT_BYTES
-  })
-
-  app.addHook('onClose', async () => {
-    metrics.breakerState.removeCallback(observeBreakers)
-    docs.close()
-    limiter?.close()
-    await Promise.all(Object.values(upstreams).map((u) => u.close()))
   })
   return app
 }

@@ -1,17 +1,17 @@
 // The timeline API as a Fastify app: buildApp(config) registers, in order, the infrastructure,
-// the social graph and posts, the routes, and the outbox relay that takes post.created,
-// user.followed and user.unfollowed to Kafka.
+// the social graph and posts, the home timeline, passwords and tokens, the routes, and the
+// outbox relay that takes post.created, user.followed and user.unfollowed to Kafka.
 import {
   createServer, identityPlugin, kafkaPlugin, migrationsDirOf, outboxRelayPlugin, postgresPlugin, PRIVATE_NETWORKS, redisPlugin,
   secretNames
 } from '@shortfeed/common'
-import { createPasswordHasher } from './auth/passwords.ts'
-import { createTokenIssuer } from './auth/tokens.ts'
 import { TimelineConfig } from './config.ts'
 import { FANOUT_TOPICS } from './workers/fanout-consumer.ts'
 import { createSnowflake } from './ids/snowflake.ts'
 import { claimWorkerId } from './ids/worker-id.ts'
 import { metricsPlugin } from './metrics.ts'
+import credentials from './plugins/credentials.ts'
+import homeTimeline from './plugins/home-timeline.ts'
 import posts from './plugins/posts.ts'
 import socialGraph from './plugins/social-graph.ts'
 import authRoutes from './routes/auth.ts'
@@ -19,8 +19,6 @@ import followingRoutes from './routes/following.ts'
 import postRoutes from './routes/posts.ts'
 import timelineRoutes from './routes/timeline.ts'
 import userRoutes from './routes/users.ts'
-import { createHomeTimeline } from './timelines/home-timeline.ts'
-import { createTimelineStore } from './timelines/timeline-store.ts'
 
 export const MIGRATIONS_DIR = migrationsDirOf(import.meta.url)
 /** Elects one outbox relay per timeline database. */
@@ -43,22 +41,19 @@ export async function buildApp (config: TimelineConfig) {
   const ids = createSnowflake(await claimWorkerId(app.pg))
   await app.register(socialGraph, { ids })
   await app.register(posts, { ids, cacheTtlSeconds: config.POST_CACHE_TTL_SECONDS })
-  const store = createTimelineStore(app.redis, config.TIMELINE_MAX_ENTRIES)
-  const home = createHomeTimeline({
-    graph: app.graph,
-    posts: app.posts,
-    store,
-    maxEntries: config.TIMELINE_MAX_ENTRIES,
-    inactiveDays: config.FANOUT_INACTIVE_DAYS,
-    metrics: app.timelineMetrics
+  await app.register(homeTimeline, { maxEntries: config.TIMELINE_MAX_ENTRIES, inactiveDays: config.FANOUT_INACTIVE_DAYS })
+  await app.register(credentials, {
+    hashConcurrency: config.PASSWORD_HASH_CONCURRENCY,
+    hashMaxWaitMs: config.PASSWORD_HASH_MAX_WAIT_MS,
+    privateKeyPem: config.JWT_PRIVATE_KEY,
+    tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS
   })
 
-  const passwords = createPasswordHasher({ concurrency: config.PASSWORD_HASH_CONCURRENCY, maxWaitMs: config.PASSWORD_HASH_MAX_WAIT_MS })
-  await app.register(userRoutes, { passwords })
-  await app.register(authRoutes, { passwords, tokens: await createTokenIssuer(config.JWT_PRIVATE_KEY, config.ACCESS_TOKEN_TTL_SECONDS) })
+  await app.register(userRoutes)
+  await app.register(authRoutes)
   await app.register(followingRoutes)
   await app.register(postRoutes)
-  await app.register(timelineRoutes, { home })
+  await app.register(timelineRoutes)
 
   // Workers: the relay starts with the app, in the background, and stops when it closes.
   await app.register(outboxRelayPlugin, { lockKey: OUTBOX_LOCK_KEY, backlogGauge: app.timelineMetrics.outboxBacklog })

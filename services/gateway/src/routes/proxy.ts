@@ -4,12 +4,10 @@
 import createError from '@fastify/error'
 import { createRetryableError, signIdentity, traceResponse } from '@shortfeed/common'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Verifier } from '../auth/jwt-verifier.ts'
 import { TokenMissing } from '../auth/jwt-verifier.ts'
-import type { GatewayMetrics } from '../metrics.ts'
-import type { Decision, Policy, RateLimiter } from '../rate-limit/rate-limiter.ts'
-import { matchRoute, pathExists, type PolicyName, type Upstream as UpstreamName } from '../routing.ts'
-import { UpstreamFailure, type Upstream, type UpstreamResponse } from '../upstream/upstream-client.ts'
+import type { Decision, Policy } from '../rate-limit/rate-limiter.ts'
+import { matchRoute, pathExists, type PolicyName } from '../routing.ts'
+import { UpstreamFailure, type UpstreamResponse } from '../upstream/upstream-client.ts'
 
 export const RouteNotFound = createError('GATEWAY_ROUTE_NOT_FOUND', 'No route for %s %s', 404)
 export const MethodNotAllowed = createError('GATEWAY_METHOD_NOT_ALLOWED', '%s is not supported on %s', 405)
@@ -18,13 +16,10 @@ export const UpstreamUnavailable = createRetryableError('GATEWAY_UPSTREAM_UNAVAI
 export const UpstreamTimeout = createRetryableError('GATEWAY_UPSTREAM_TIMEOUT', 'The %s service did not answer in time', 504)
 export const UpstreamUnreachable = createRetryableError('GATEWAY_UPSTREAM_UNREACHABLE', 'The %s service could not be reached', 502)
 
+/** Settings; the upstreams, the verifier, the limiter and the instruments come from plugins. */
 export interface ProxyOptions {
-  upstreams: Partial<Record<UpstreamName, Upstream>>
-  verifier: Verifier
-  limiter: RateLimiter | undefined
   policies: Record<PolicyName, Policy>
   identitySecret: string
-  metrics: GatewayMetrics
   breakerResetSeconds: number
   bodyLimit: number
 }
@@ -61,7 +56,7 @@ declare module 'fastify' {
 }
 
 export default async function proxy (app: FastifyInstance, options: ProxyOptions) {
-  const { metrics } = options
+  const { gatewayMetrics: metrics, upstreams, tokenVerifier: verifier, rateLimiter: limiter } = app
   // RateLimit-Policy per policy, built once: it never changes while the gateway runs.
   const policyHeaders = new Map(Object.values(options.policies).map((p) => [p, `${p.limit};w=${p.periodSeconds};name="${p.name}"`]))
   // Bodies are passed through untouched (and buffered, so an idempotent request can be retried).
@@ -89,14 +84,14 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
       throw new RouteNotFound(request.method, path.slice(0, 200))
     }
 
-    const userId = route.auth === 'none' ? null : await options.verifier.verify(request.headers.authorization)
+    const userId = route.auth === 'none' ? null : await verifier.verify(request.headers.authorization)
     if (route.auth === 'required' && userId === null) throw new TokenMissing()
 
-    if (options.limiter) {
+    if (limiter) {
       const policy = options.policies[route.policy]
       // Logins are limited per address whoever claims to log in; the rest per user when known.
       const identity = route.policy === 'login' || userId === null ? `ip:${request.ip}` : `user:${userId}`
-      const decision = await options.limiter.check(policy, identity)
+      const decision = await limiter.check(policy, identity)
       metrics.rateLimitDecisions.add(1, {
         policy: policy.name,
         decision: decision.allowed ? 'allow' : 'deny',
@@ -106,7 +101,7 @@ export default async function proxy (app: FastifyInstance, options: ProxyOptions
       if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, policy.name, decision.retryAfterSeconds)
     }
 
-    const upstream = options.upstreams[route.upstream]
+    const upstream = upstreams[route.upstream]
     if (!upstream) throw new RouteNotFound(request.method, path.slice(0, 200))
 
     const headers: Record<string, string> = {}

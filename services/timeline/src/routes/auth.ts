@@ -2,15 +2,14 @@
 import createError from '@fastify/error'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { untilClientLeaves, type PasswordHasher } from '../auth/passwords.ts'
-import type { TokenIssuer } from '../auth/tokens.ts'
+import { untilClientLeaves } from '../auth/passwords.ts'
 import { ProblemResponse, TokenBody, TokenResponse } from '../schemas/timeline.ts'
 
 export const InvalidCredentials = createError('TIMELINE_INVALID_CREDENTIALS', 'The handle or the password is wrong', 401)
 
-export default async function authRoutes (fastify: FastifyInstance, options: { passwords: PasswordHasher, tokens: TokenIssuer }) {
+export default async function authRoutes (fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const { passwords, tokens } = options
+  const { passwords, tokens } = fastify
 
   app.post('/api/v1/auth/token', {
     schema: {

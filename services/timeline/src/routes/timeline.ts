@@ -2,13 +2,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, PageQuery, pageOf, requireUser } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
-import type { HomeTimeline } from '../timelines/home-timeline.ts'
 import { ProblemResponse, TimelineItem } from '../schemas/timeline.ts'
 
 /** Names the dependency a response was served without; absent when nothing was missing. */
 export const DEGRADED_HEADER = 'shortfeed-degraded'
 
-export default async function timelineRoutes (fastify: FastifyInstance, options: { home: HomeTimeline }) {
+export default async function timelineRoutes (fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get('/api/v1/timeline', {
@@ -23,7 +22,7 @@ export default async function timelineRoutes (fastify: FastifyInstance, options:
   }, async (request, reply) => {
     const readerId = requireUser(request)
     const before = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor)
-    const page = await options.home.read(readerId, request.query.limit, before)
+    const page = await app.homeTimeline.read(readerId, request.query.limit, before)
     if (page.degraded) reply.header(DEGRADED_HEADER, 'redis')
     return { items: page.items, nextCursor: page.nextBefore === null ? null : encodeCursor(page.nextBefore) }
   })

@@ -2,14 +2,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { decodeCursor, encodeCursor, idempotencyKeyOf, PageQuery, pageOf, withIdempotency } from '@shortfeed/common'
 import type { FastifyInstance } from 'fastify'
-import { untilClientLeaves, type PasswordHasher } from '../auth/passwords.ts'
+import { untilClientLeaves } from '../auth/passwords.ts'
 import { HandleNotFound, UserNotFound, type User } from '../plugins/social-graph.ts'
 import { HandleParams, PostResponse, ProblemResponse, RegisterBody, UserParams, UserResponse } from '../schemas/timeline.ts'
 import { checkDisplayName } from '../text-policy.ts'
 
 export const userView = (user: User) => ({ ...user, createdAt: user.createdAt.toISOString() })
 
-export default async function userRoutes (fastify: FastifyInstance, options: { passwords: PasswordHasher }) {
+export default async function userRoutes (fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const problems = { 400: ProblemResponse, 404: ProblemResponse, 409: ProblemResponse, 422: ProblemResponse }
 
@@ -21,7 +21,7 @@ export default async function userRoutes (fastify: FastifyInstance, options: { p
     // The fingerprint leaves the password out: an unsalted hash of it must never be stored.
     const fingerprint = { handle: request.body.handle, displayName }
     // Hashed before the transaction: a queued hash must not hold a pooled connection.
-    const passwordHash = await options.passwords.hash(request.body.password, untilClientLeaves(reply.raw))
+    const passwordHash = await app.passwords.hash(request.body.password, untilClientLeaves(reply.raw))
     const result = await withIdempotency(app.pg, { scope: `register:${request.ip}`, key, body: fingerprint }, async (client) => {
       const user = await app.graph.createUser(client, { handle: request.body.handle, passwordHash, displayName })
       return { status: 201, body: userView(user) }
