@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { after } from 'node:test'
 import { ensureDatabase, freePort } from '@shortfeed/infra'
+import { Kafka, logLevel } from 'kafkajs'
 import { ServerEnv, startTestServers, type TestServers } from './servers.ts'
 
 export type { TestServers } from './servers.ts'
@@ -30,6 +31,28 @@ export function testServers (): Promise<TestServers> {
 /** A short unique name: lowercase letters, digits and underscores (safe as a DB or topic name). */
 export function uniqueName (prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+}
+
+/**
+ * Commits a new consumer group's offsets at the current end of each topic that exists, so the
+ * group handles what is published from now on rather than everything the other test files put
+ * on the shared topics before it. A fresh notifier group once read a whole fuzz run's posts and
+ * follows from the beginning and missed every deadline in its file. Only for a group no test
+ * has used yet: a group that must pick up uncommitted messages keeps its offsets.
+ */
+export async function startGroupAtEnd (groupId: string, topics: readonly string[]): Promise<void> {
+  const { kafkaBrokers } = await testServers()
+  const admin = new Kafka({ clientId: 'test-harness', brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    const existing = new Set(await admin.listTopics())
+    for (const topic of topics.filter((t) => existing.has(t))) {
+      const ends = await admin.fetchTopicOffsets(topic)
+      await admin.setOffsets({ groupId, topic, partitions: ends.map(({ partition, high }) => ({ partition, offset: high })) })
+    }
+  } finally {
+    await admin.disconnect()
+  }
 }
 
 /** A new empty database on the test Postgres; returns its URL. */

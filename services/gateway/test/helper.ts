@@ -35,7 +35,7 @@ export async function startService (name: string, entry = 'src/server.ts', extra
 export async function gatewayConfig (env: Record<string, string>) {
   const servers = await testServers()
   return loadConfig('gateway', GatewayConfig, {
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     REDIS_URL: servers.redisUrl,
     REDIS_KEY_PREFIX: `${uniqueName('gw')}:`,
     // A check that outwaited its Redis timeout would be decided by the fail-open fallback; these

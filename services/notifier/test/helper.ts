@@ -6,11 +6,12 @@ import { createServer } from 'node:http'
 import { after } from 'node:test'
 import { createEvent, createEventProducer, createKafka, loadConfig, signIdentity, type EventEnvelope, type EventProducer, type KafkaClient } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
-import { createTestDatabase, eventually, metricCounter as counter, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, startGroupAtEnd, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'notifier-test' })
 const { buildApp } = await import('../src/app.ts')
 const { NotifierConfig } = await import('../src/config.ts')
+const { NOTIFIER_TOPICS } = await import('../src/pipeline.ts')
 
 export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
 
@@ -52,15 +53,19 @@ export async function usersApi () {
 
 export async function buildNotifier (env: Record<string, string>) {
   const servers = await testServers()
+  // A group of its own starts at the topics' end: it must not work through every other file's
+  // events first. A test that names the group (to resume it) keeps that group's offsets.
+  const group = env['NOTIFIER_GROUP'] ?? uniqueName('notifier')
+  if (env['NOTIFIER_GROUP'] === undefined) await startGroupAtEnd(group, NOTIFIER_TOPICS)
   const config = loadConfig('notifier', NotifierConfig, {
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     DATABASE_URL: await createTestDatabase('notifier'),
     REDIS_URL: servers.redisUrl,
     REDIS_KEY_PREFIX: `${uniqueName('n')}:`,
     KAFKA_BROKERS: servers.kafkaBrokers,
     KAFKA_TOPIC_PARTITIONS: '3',
     INTERNAL_AUTH_SECRET,
-    NOTIFIER_GROUP: uniqueName('notifier'),
+    NOTIFIER_GROUP: group,
     ...env
   })
   const app = await buildApp(config)

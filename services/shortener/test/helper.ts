@@ -18,7 +18,7 @@ export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
 async function testEnv (overrides: Record<string, string>): Promise<Record<string, string>> {
   const servers = await testServers()
   return {
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     DATABASE_URL: await createTestDatabase('shortener'),
     REDIS_URL: servers.redisUrl,
     KAFKA_BROKERS: servers.kafkaBrokers,

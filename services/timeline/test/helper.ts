@@ -17,7 +17,7 @@ export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
 export async function testEnv (overrides: Record<string, string> = {}): Promise<Record<string, string>> {
   const servers = await testServers()
   return {
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     DATABASE_URL: await createTestDatabase('timeline'),
     REDIS_URL: servers.redisUrl,
     REDIS_KEY_PREFIX: `${uniqueName('t')}:`,

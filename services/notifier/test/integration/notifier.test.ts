@@ -1,7 +1,7 @@
 // The notifier against real Kafka, Postgres and Redis: each event type, duplicates,
 // preferences, grouping under a burst, a failing message to the DLQ and back, isolation.
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { afterEach, describe, test } from 'node:test'
 import { createEvent, replayDeadLetters, Topics } from '@shortfeed/common'
 import { asUser, buildNotifier, eventProducer, eventually, usersApi } from '../helper.ts'
 
@@ -15,6 +15,13 @@ const follow = (follower: { id: string }, followee: { id: string }) =>
   events.publish(Topics.userFollowed, followee.id, { followerId: follower.id, followeeId: followee.id, at: new Date().toISOString() })
 
 describe('notifications from events', () => {
+  // A test that breaks the users API puts it right even when it fails: left broken, it would
+  // hold every later test's events in the consumer's outage wait.
+  afterEach(() => {
+    users.state.unavailable = false
+    users.state.failing = false
+  })
+
   test('when someone follows you, then "@them followed you", unread until marked read', async () => {
     const [alice, bob] = [users.add(), users.add()]
     await follow(alice, bob)
