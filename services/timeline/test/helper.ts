@@ -3,19 +3,23 @@
 // celebrity threshold so both fan-out paths run. Telemetry starts before any app is built, so
 // the instruments each app makes (src/metrics.ts) record to the provider behind GET /metrics.
 import { after } from 'node:test'
-import { loadConfig, signIdentity } from '@shortfeed/common'
+import { consumerLag, createKafka, loadConfig, signIdentity } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
-import { createTestDatabase, eventually, metricCounter as counter, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, startGroupAtEnd, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'timeline-test' })
 const { buildApp } = await import('../src/app.ts')
 const { buildFanoutApp } = await import('../src/fanout-app.ts')
 const { TimelineConfig, FanoutConfig } = await import('../src/config.ts')
+const { FANOUT_TOPICS } = await import('../src/workers/fanout-consumer.ts')
 
 export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
 
 export async function testEnv (overrides: Record<string, string> = {}): Promise<Record<string, string>> {
   const servers = await testServers()
+  // A group of its own starts at the shared topics' end, not behind every other file's events.
+  const group = overrides['FANOUT_GROUP'] ?? uniqueName('fanout')
+  if (overrides['FANOUT_GROUP'] === undefined) await startGroupAtEnd(group, FANOUT_TOPICS)
   return {
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     DATABASE_URL: await createTestDatabase('timeline'),
@@ -25,7 +29,7 @@ export async function testEnv (overrides: Record<string, string> = {}): Promise<
     KAFKA_TOPIC_PARTITIONS: '3',
     INTERNAL_AUTH_SECRET,
     CELEBRITY_FOLLOWER_THRESHOLD: '3',
-    FANOUT_GROUP: uniqueName('fanout'),
+    FANOUT_GROUP: group,
     ...overrides
   }
 }
@@ -38,6 +42,17 @@ export async function buildStack (overrides: Record<string, string> = {}, option
   const worker = options.fanout === false ? undefined : await buildFanoutApp(loadConfig('timeline-fanout', FanoutConfig, env))
   if (worker) after(() => worker.app.close())
   return { api, worker, env }
+}
+
+/**
+ * Messages the fan-out group has not handled yet on any topic it reads: 0 once it has caught up
+ * with everything published so far (follows included, whose backfill shows nowhere when the
+ * followee has not posted yet).
+ */
+export function fanoutLag (env: Record<string, string>): () => Promise<number> {
+  const lag = consumerLag(createKafka({ clientId: 'timeline-test', brokers: env['KAFKA_BROKERS']! }), env['FANOUT_GROUP']!, FANOUT_TOPICS)
+  after(() => lag.close())
+  return async () => [...(await lag.read()).values()].reduce((sum, n) => sum + n, 0)
 }
 
 /** Headers the gateway would add for this user. */
