@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import { MissingBinaryError, postgresBinDir, requireBinary } from '../native/binaries.ts'
 import { freePort } from '../native/ports.ts'
@@ -39,6 +40,13 @@ describe('native server prerequisites', () => {
     } finally {
       server.close()
     }
+  })
+
+  test('free ports come from below the ephemeral range (where no outgoing connection can take one), each once', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
+    const ports = await Promise.all(Array.from({ length: 40 }, () => freePort()))
+    for (const port of ports) assert.ok(port >= 20_000 && port < low!, `${port} is below ${low}`)
+    assert.equal(new Set(ports).size, ports.length, 'no port handed out twice')
   })
 
   test('KRaft cluster ids are 22 URL-safe base64 characters', () => {
