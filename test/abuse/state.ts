@@ -6,7 +6,8 @@
 // Every stack of a test run shares one Kafka broker and its topics, so this stack's consumers
 // also see other stacks' events: rows and keys about users this stack does not have, and the
 // click aggregator's bookkeeping of that topic (partition offsets, the ids of the events it
-// counted, whoever's they were) are not this stack's state and are left out too.
+// counted, whoever's they were) are not this stack's state and are left out too, and so are
+// its click analytics for codes this stack has no link for (other stacks' clicks).
 import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import pg from 'pg'
@@ -25,6 +26,11 @@ const PER_USER: Record<string, string> = {
   'notifier.notifications': 'recipient_id = ANY($1::text[])',
   'notifier.processed_events': 'recipient_id = ANY($1::text[])'
 }
+/** Tables with rows per link: only this stack's links' rows count. */
+const PER_LINK: Record<string, string> = {
+  'shortener.click_stats': 'code IN (SELECT code FROM links)',
+  'shortener.click_referrers': 'code IN (SELECT code FROM links)'
+}
 
 async function databaseState (database: DatabaseName, url: string, users: string[]): Promise<Record<string, TableState>> {
   const client = new pg.Client({ connectionString: url })
@@ -35,10 +41,11 @@ async function databaseState (database: DatabaseName, url: string, users: string
     for (const { name } of tables) {
       const table = `${database}.${name}`
       if (SHARED_TOPIC_POSITIONS.has(table)) continue
-      const where = PER_USER[table]
+      const perUser = PER_USER[table]
+      const where = perUser ?? PER_LINK[table]
       const { rows: [row] } = await client.query<{ rows: number, digest: string | null }>(
         `SELECT count(*)::int AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS digest FROM ${client.escapeIdentifier(name)} t ${where ? `WHERE ${where}` : ''}`,
-        where ? [users] : [])
+        perUser ? [users] : [])
       state[table] = { rows: row!.rows, digest: row!.digest ?? '' }
     }
     return state
