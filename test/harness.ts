@@ -34,13 +34,15 @@ export function uniqueName (prefix: string): string {
 }
 
 /**
- * Commits a new consumer group's offsets at the current end of each topic that exists, so the
- * group handles what is published from now on rather than everything the other test files put
- * on the shared topics before it. A fresh notifier group once read a whole fuzz run's posts and
- * follows from the beginning and missed every deadline in its file. Only for a group no test
- * has used yet: a group that must pick up uncommitted messages keeps its offsets.
+ * A new consumer group (named from `prefix`) whose offsets are committed at the current end of
+ * each topic that exists, so it handles what is published from now on rather than everything
+ * the other test files put on the shared topics before it. A fresh notifier group once had to
+ * work through other files' follows first; with its users API down on purpose, each of them
+ * waited in the outage loop and the file's events never came. A test that resumes a group it
+ * named keeps that group's offsets instead.
  */
-export async function startGroupAtEnd (groupId: string, topics: readonly string[]): Promise<void> {
+export async function newGroupAtEnd (prefix: string, topics: readonly string[]): Promise<string> {
+  const groupId = uniqueName(prefix)
   const { kafkaBrokers } = await testServers()
   const admin = new Kafka({ clientId: 'test-harness', brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
@@ -53,6 +55,7 @@ export async function startGroupAtEnd (groupId: string, topics: readonly string[
   } finally {
     await admin.disconnect()
   }
+  return groupId
 }
 
 /** A new empty database on the test Postgres; returns its URL. */

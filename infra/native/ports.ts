@@ -25,7 +25,7 @@ function tryListen (port: number): Promise<number | undefined> {
 }
 
 /** The first port of the kernel's ephemeral range (Linux: ip_local_port_range; 32768 elsewhere). */
-function ephemeralStart (): number {
+function readEphemeralStart (): number {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
     return Number.isInteger(low) && low > LOWEST + 1_000 ? low : 32_768
@@ -34,11 +34,12 @@ function ephemeralStart (): number {
   }
 }
 
+const EPHEMERAL_START = readEphemeralStart()
+
 export async function freePort (preferred?: number): Promise<number> {
   if (preferred !== undefined && await claim(preferred)) return preferred
-  const below = ephemeralStart()
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const candidate = LOWEST + Math.floor(Math.random() * (below - LOWEST))
+    const candidate = LOWEST + Math.floor(Math.random() * (EPHEMERAL_START - LOWEST))
     if (await claim(candidate)) return candidate
   }
   // A crowded range: the kernel's choice, with the race described above.

@@ -6,7 +6,7 @@ import { createServer } from 'node:http'
 import { after } from 'node:test'
 import { createEvent, createEventProducer, createKafka, loadConfig, signIdentity, type EventEnvelope, type EventProducer, type KafkaClient } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
-import { createTestDatabase, eventually, metricCounter as counter, startGroupAtEnd, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, newGroupAtEnd, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'notifier-test' })
 const { buildApp } = await import('../src/app.ts')
@@ -53,10 +53,8 @@ export async function usersApi () {
 
 export async function buildNotifier (env: Record<string, string>) {
   const servers = await testServers()
-  // A group of its own starts at the topics' end: it must not work through every other file's
-  // events first. A test that names the group (to resume it) keeps that group's offsets.
-  const group = env['NOTIFIER_GROUP'] ?? uniqueName('notifier')
-  if (env['NOTIFIER_GROUP'] === undefined) await startGroupAtEnd(group, NOTIFIER_TOPICS)
+  // A group of its own starts at the topics' end; a test that names the group keeps its offsets.
+  const group = env['NOTIFIER_GROUP'] ?? await newGroupAtEnd('notifier', NOTIFIER_TOPICS)
   const config = loadConfig('notifier', NotifierConfig, {
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     DATABASE_URL: await createTestDatabase('notifier'),

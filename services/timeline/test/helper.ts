@@ -5,7 +5,7 @@
 import { after } from 'node:test'
 import { consumerLag, createKafka, loadConfig, signIdentity } from '@shortfeed/common'
 import { startTelemetry } from '@shortfeed/common/telemetry'
-import { createTestDatabase, eventually, metricCounter as counter, startGroupAtEnd, testServers, uniqueName } from '@shortfeed/test-harness'
+import { createTestDatabase, eventually, metricCounter as counter, newGroupAtEnd, testServers, uniqueName } from '@shortfeed/test-harness'
 
 startTelemetry({ serviceName: 'timeline-test' })
 const { buildApp } = await import('../src/app.ts')
@@ -18,8 +18,7 @@ export const INTERNAL_AUTH_SECRET = 'test-internal-auth-secret-0123456789'
 export async function testEnv (overrides: Record<string, string> = {}): Promise<Record<string, string>> {
   const servers = await testServers()
   // A group of its own starts at the shared topics' end, not behind every other file's events.
-  const group = overrides['FANOUT_GROUP'] ?? uniqueName('fanout')
-  if (overrides['FANOUT_GROUP'] === undefined) await startGroupAtEnd(group, FANOUT_TOPICS)
+  const group = overrides['FANOUT_GROUP'] ?? await newGroupAtEnd('fanout', FANOUT_TOPICS)
   return {
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     DATABASE_URL: await createTestDatabase('timeline'),
